@@ -1,0 +1,1 @@
+"""Prefect flows: thin entry points over the ``houqin`` core."""

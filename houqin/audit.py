@@ -1,0 +1,40 @@
+"""The audit trail: every write in Houqin records who did what, when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from houqin.models import AuditEvent
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    at: datetime,
+    school_id: int | None = None,
+    run_id: int | None = None,
+    item_id: int | None = None,
+    **details: Any,
+) -> AuditEvent:
+    event = AuditEvent(
+        at=at,
+        actor=actor,
+        action=action,
+        school_id=school_id,
+        run_id=run_id,
+        item_id=item_id,
+        details=details,
+    )
+    session.add(event)
+    return event
+
+
+def history(session: Session, *, item_id: int) -> list[AuditEvent]:
+    stmt = select(AuditEvent).where(AuditEvent.item_id == item_id).order_by(AuditEvent.id)
+    return list(session.scalars(stmt))

@@ -1,0 +1,199 @@
+"""Checklist items: finding them, ticking them off, reassigning and waiving them.
+
+Every change bumps ``Item.revision`` through a conditional UPDATE, so two people acting on the
+same item at once leave one consistent state: the second sees the first's change and either
+finds nothing left to do or is told the item changed under them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from houqin import audit
+from houqin.errors import NotFound, UserError
+from houqin.models import Evidence, Item, Person, PlanRun, School
+
+STATUSES = ("open", "done", "waived")
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    school: str | None = None
+    run_id: int | None = None
+    owner: str | None = None
+    status: str | None = None
+    overdue_at: datetime | None = None  # open and due before this instant
+    due_before: datetime | None = None
+
+
+def query_items(f: ItemFilter) -> Select[tuple[Item]]:
+    stmt = (
+        select(Item)
+        .join(School, School.id == Item.school_id)
+        .options(joinedload(Item.owner), joinedload(Item.run).joinedload(PlanRun.school))
+        .order_by(Item.due_at, Item.run_id, Item.position)
+    )
+    if f.status is not None and f.status not in STATUSES:
+        raise UserError(f"status must be one of {', '.join(STATUSES)}, not {f.status!r}")
+    if f.school:
+        stmt = stmt.where(School.code == f.school)
+    if f.run_id is not None:
+        stmt = stmt.where(Item.run_id == f.run_id)
+    if f.owner:
+        stmt = stmt.join(Person, Person.id == Item.owner_id).where(Person.code == f.owner)
+    if f.status:
+        stmt = stmt.where(Item.status == f.status)
+    if f.overdue_at is not None:
+        stmt = stmt.where(Item.status == "open", Item.due_at < f.overdue_at)
+    if f.due_before is not None:
+        stmt = stmt.where(Item.due_at < f.due_before)
+    return stmt
+
+
+def list_items(session: Session, f: ItemFilter) -> list[Item]:
+    return list(session.scalars(query_items(f)).unique())
+
+
+def get_item(session: Session, item_id: int) -> Item:
+    item = session.get(Item, item_id, options=[joinedload(Item.run).joinedload(PlanRun.school)])
+    if item is None:
+        raise NotFound(f"no item {item_id}")
+    return item
+
+
+def _change(session: Session, item: Item, **values: Any) -> None:
+    """Apply ``values`` only if nobody changed the item since it was read."""
+    done = session.execute(
+        update(Item)
+        .where(Item.id == item.id, Item.revision == item.revision)
+        .values(revision=Item.revision + 1, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        session.expire(item)
+        raise UserError(f"item {item.id} was changed by someone else just now; look again")
+    session.expire(item)
+
+
+def tick(
+    session: Session,
+    *,
+    item: Item,
+    by: Person,
+    now: datetime,
+    note: str | None = None,
+    number: float | None = None,
+    photo: str | None = None,
+    step: int | None = None,
+) -> str:
+    """Tick a sub-step (``step``, 1-based) or complete the item with its evidence."""
+    if item.status != "open":
+        raise UserError(f"item {item.id} is {item.status}, not open")
+    if step is not None:
+        return _tick_step(session, item=item, by=by, now=now, step=step, done=True)
+    given = {"note": note, "number": number, "photo": photo}
+    if given.get(item.evidence_kind, "") is None:
+        kind = item.evidence_kind
+        raise UserError(f"item {item.id} needs evidence: a {kind} (--{kind})")
+    blocking = _open_dependencies(session, item)
+    if blocking:
+        raise UserError(
+            f"item {item.id} depends on open items: {', '.join(blocking)}; finish or waive them first"
+        )
+    late = now > item.due_at
+    _change(session, item, status="done", completed_by_id=by.id, completed_at=now, late=late)
+    for kind, value in (("note", note), ("number", number), ("photo", photo)):
+        if value is not None:
+            session.add(
+                Evidence(
+                    item_id=item.id,
+                    kind=kind,
+                    note=value if kind == "note" else None,
+                    number=float(value) if kind == "number" else None,
+                    path=value if kind == "photo" else None,
+                    actor=by.code,
+                    created_at=now,
+                )
+            )
+    audit.record(
+        session, actor=by.code, action="item.tick", at=now, school_id=item.school_id,
+        run_id=item.run_id, item_id=item.id, late=late, note=note, number=number, photo=photo,
+    )
+    return "done (late)" if late else "done"
+
+
+def _tick_step(
+    session: Session, *, item: Item, by: Person, now: datetime, step: int, done: bool
+) -> str:
+    steps = [dict(s) for s in item.steps]
+    if not 1 <= step <= len(steps):
+        raise UserError(f"item {item.id} has {len(steps)} sub-steps; no step {step}")
+    steps[step - 1].update(done=done, by=by.code, at=now.isoformat())
+    _change(session, item, steps=steps)
+    audit.record(
+        session, actor=by.code, action="step.tick" if done else "step.untick", at=now,
+        school_id=item.school_id, run_id=item.run_id, item_id=item.id, step=step,
+        title=steps[step - 1]["zh"],
+    )
+    return f"step {step} {'done' if done else 'open'}"
+
+
+def untick(
+    session: Session, *, item: Item, by: Person, now: datetime, step: int | None = None
+) -> str:
+    """Reopen a done item, or clear a sub-step's tick."""
+    if step is not None:
+        return _tick_step(session, item=item, by=by, now=now, step=step, done=False)
+    if item.status != "done":
+        raise UserError(f"item {item.id} is {item.status}; only a done item can be reopened")
+    _change(session, item, status="open", completed_by_id=None, completed_at=None, late=None)
+    audit.record(
+        session, actor=by.code, action="item.untick", at=now, school_id=item.school_id,
+        run_id=item.run_id, item_id=item.id,
+    )
+    return "open"
+
+
+def reassign(
+    session: Session, *, item: Item, to: Person, by: str, now: datetime, reason: str | None
+) -> str:
+    if item.status != "open":
+        raise UserError(f"item {item.id} is {item.status}; only open items can be reassigned")
+    if to.school_id != item.school_id:
+        raise UserError(f"{to.code!r} is not in the item's school")
+    previous = item.owner.code
+    _change(session, item, owner_id=to.id)
+    audit.record(
+        session, actor=by, action="item.reassign", at=now, school_id=item.school_id,
+        run_id=item.run_id, item_id=item.id, **{"from": previous, "to": to.code, "reason": reason},
+    )
+    return f"reassigned from {previous} to {to.code}"
+
+
+def waive(session: Session, *, item: Item, by: str, now: datetime, reason: str) -> str:
+    if not reason.strip():
+        raise UserError("a waiver needs a reason (--reason)")
+    if item.status != "open":
+        raise UserError(f"item {item.id} is {item.status}; only open items can be waived")
+    _change(session, item, status="waived", waive_reason=reason.strip(), completed_at=now)
+    audit.record(
+        session, actor=by, action="item.waive", at=now, school_id=item.school_id,
+        run_id=item.run_id, item_id=item.id, reason=reason.strip(),
+    )
+    return "waived"
+
+
+def _open_dependencies(session: Session, item: Item) -> list[str]:
+    if not item.depends_on:
+        return []
+    rows = session.execute(
+        select(Item.id, Item.key).where(
+            Item.run_id == item.run_id, Item.key.in_(item.depends_on), Item.status == "open"
+        )
+    )
+    return [f"{key} (#{item_id})" for item_id, key in rows]

@@ -1,0 +1,240 @@
+"""Launching a plan: one plan run and its items, with absolute deadlines, in one batch.
+
+Launching is idempotent per (template, school, period): a second launch finds the run and
+changes nothing. Every role the template names must be bound to a person of the school
+before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pendulum
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from calendars import CalendarBook
+from houqin import audit
+from houqin.due_rules import resolve_due
+from houqin.errors import UserError
+from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
+from houqin.people import role_bindings
+from houqin.periods import Period, parse_period
+from houqin.plan_templates import PlanTemplate
+from houqin.roles import role_label
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """An item as it will be created: used by the preview and by the launch itself."""
+
+    position: int
+    key: str
+    phase_key: str
+    title_zh: str
+    title_en: str | None
+    role_key: str
+    owner: Person
+    due_at: pendulum.DateTime
+    due_provisional: bool
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    run: PlanRun
+    created: bool
+    items: int
+    message: str
+
+
+class UnboundRoles(UserError):
+    pass
+
+
+def plan_items(
+    session: Session,
+    *,
+    template: PlanTemplate,
+    school: School,
+    period: Period,
+    book: CalendarBook,
+) -> list[PlannedItem]:
+    """Resolve every item's owner and deadline; nothing is written."""
+    bindings = role_bindings(session, school)
+    missing = sorted(set(template.role_keys()) - bindings.keys())
+    if missing:
+        labels = ", ".join(f"{k} ({_label(template, k)})" for k in missing)
+        raise UnboundRoles(
+            f"school {school.code!r} has no one bound to: {labels}; "
+            "add them to the roster and run `houqin people import` (nothing was launched)"
+        )
+    school_year = book.school_year(period.school_year)
+    planned = []
+    for position, spec in enumerate(template.items):
+        due = resolve_due(
+            spec.due,
+            school_year=school_year,
+            book=book,
+            term=period.term,
+            default_time=template.due_time,
+        )
+        due_at = pendulum.datetime(
+            due.date.year, due.date.month, due.date.day, due.time.hour, due.time.minute,
+            tz=school.timezone,
+        )
+        planned.append(
+            PlannedItem(
+                position=position,
+                key=spec.key,
+                phase_key=spec.phase,
+                title_zh=spec.title_zh,
+                title_en=spec.title_en,
+                role_key=spec.role,
+                owner=bindings[spec.role],
+                due_at=due_at,
+                due_provisional=due.provisional,
+            )
+        )
+    return planned
+
+
+def _label(template: PlanTemplate, key: str) -> str:
+    role = template.roles.get(key)
+    return role.zh if role else role_label(key)
+
+
+def launch(
+    session: Session,
+    *,
+    template: PlanTemplate,
+    school: School,
+    period: str,
+    book: CalendarBook,
+    by: str,
+    now: datetime,
+    flow_run_id: str | None = None,
+) -> LaunchResult:
+    parsed = parse_period(period, template.period)
+    existing = _find_run(session, template.key, school.id, str(parsed))
+    if existing is not None:
+        return _already(session, existing, template)
+
+    planned = plan_items(session, template=template, school=school, period=parsed, book=book)
+    version = _template_version(session, template, now)
+    run = PlanRun(
+        template_id=version.id,
+        template_key=template.key,
+        school_id=school.id,
+        period=str(parsed),
+        launched_by=by,
+        launched_at=now,
+        flow_run_id=flow_run_id,
+    )
+    try:
+        # a concurrent launch of the same plan loses here, on the unique constraint
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        winner = _find_run(session, template.key, school.id, str(parsed))
+        assert winner is not None
+        return _already(session, winner, template)
+
+    phases = {p.key: p for p in template.phases}
+    specs = {s.key: s for s in template.items}
+    rows = []
+    for p in planned:
+        spec = specs[p.key]
+        rows.append(
+            {
+                "run_id": run.id,
+                "school_id": school.id,
+                "key": p.key,
+                "position": p.position,
+                "phase_key": p.phase_key,
+                "phase_zh": phases[p.phase_key].title_zh,
+                "phase_en": phases[p.phase_key].title_en,
+                "title_zh": p.title_zh,
+                "title_en": p.title_en,
+                "role_key": p.role_key,
+                "owner_id": p.owner.id,
+                "due_at": p.due_at,
+                "due_provisional": p.due_provisional,
+                "status": "open",
+                "steps": [{"zh": s.zh, "en": s.en, "done": False} for s in spec.steps],
+                "evidence_kind": spec.evidence,
+                "headcount": spec.headcount,
+                "depends_on": list(spec.depends_on),
+                "remind": list(spec.remind if spec.remind is not None else template.remind),
+                "escalate": list(spec.escalate if spec.escalate is not None else template.escalate),
+                "revision": 1,
+            }
+        )
+    if rows:
+        session.execute(insert(Item), rows)  # one batched INSERT, not a statement per item
+    audit.record(
+        session, actor=by, action="plan.launch", at=now, school_id=school.id, run_id=run.id,
+        template=template.key, version=template.version, period=str(parsed), items=len(rows),
+        flow_run_id=flow_run_id,
+    )
+    provisional = sum(p.due_provisional for p in planned)
+    note = f"; {provisional} deadlines provisional (日期暂定)" if provisional else ""
+    return LaunchResult(
+        run, True, len(rows), f"launched {template.key} for {school.code} {parsed}: "
+        f"{len(rows)} items{note}"
+    )
+
+
+def _find_run(session: Session, key: str, school_id: int, period: str) -> PlanRun | None:
+    return session.scalar(
+        select(PlanRun).where(
+            PlanRun.template_key == key, PlanRun.school_id == school_id, PlanRun.period == period
+        )
+    )
+
+
+def _already(session: Session, run: PlanRun, template: PlanTemplate) -> LaunchResult:
+    count = session.scalar(select(func.count()).select_from(Item).where(Item.run_id == run.id))
+    message = f"already launched as plan run {run.id} on {run.launched_at:%Y-%m-%d}; nothing changed"
+    if run.template.version != template.version:
+        message += (
+            f" (it was launched from version {run.template.version}; "
+            f"the template is now {template.version})"
+        )
+    return LaunchResult(run, False, count or 0, message)
+
+
+def _template_version(
+    session: Session, template: PlanTemplate, now: datetime
+) -> PlanTemplateVersion:
+    def find() -> PlanTemplateVersion | None:
+        return session.scalar(
+            select(PlanTemplateVersion).where(
+                PlanTemplateVersion.key == template.key,
+                PlanTemplateVersion.version == template.version,
+            )
+        )
+
+    found = find()
+    if found is not None:
+        return found
+    row = PlanTemplateVersion(
+        key=template.key,
+        version=template.version,
+        title_zh=template.title_zh,
+        title_en=template.title_en,
+        source_path=template.path,
+        body=template.to_dict(),
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        found = find()
+        assert found is not None
+        return found
+    return row

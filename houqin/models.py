@@ -1,0 +1,239 @@
+"""The ledger: SQLAlchemy models of the human work.
+
+Instants are stored in UTC and come back time-zone aware (``UTCDateTime``); dates that are
+dates stay dates. Migrations in ``migrations/`` must agree with these models (a test checks).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which has no zones) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime given to the ledger: {value!r}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class School(Base):
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    quiet_start: Mapped[str] = mapped_column(String(5), default="22:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), default="07:00")
+    # channel name -> settings (SMTP host, robot key, ...); which channels the school uses
+    channels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Person(Base):
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("school_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # channel name -> address (e-mail address, mobile for robot @-mentions, ...)
+    addresses: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    lang: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    school: Mapped[School] = relationship()
+    supervisor: Mapped[Person | None] = relationship(remote_side=[id])
+
+
+class RoleBinding(Base):
+    __tablename__ = "role_binding"
+    __table_args__ = (UniqueConstraint("school_id", "role_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    role_key: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+
+    person: Mapped[Person] = relationship()
+
+
+class PlanTemplateVersion(Base):
+    """One version of a plan template, by content hash, as it was when first launched."""
+
+    __tablename__ = "plan_template"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    source_path: Mapped[str] = mapped_column(String(500))
+    body: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class PlanRun(Base):
+    __tablename__ = "plan_run"
+    # one run per (template, school, period): launching again is a no-op, never a duplicate
+    __table_args__ = (UniqueConstraint("template_key", "school_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("plan_template.id"))
+    template_key: Mapped[str] = mapped_column(String(64))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    launched_by: Mapped[str] = mapped_column(String(100))
+    launched_at: Mapped[datetime] = mapped_column()
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+
+    template: Mapped[PlanTemplateVersion] = relationship()
+    school: Mapped[School] = relationship()
+
+
+class Item(Base):
+    __tablename__ = "item"
+    __table_args__ = (
+        UniqueConstraint("run_id", "key"),
+        Index("ix_item_school_status_due", "school_id", "status", "due_at"),
+        Index("ix_item_owner_status", "owner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("plan_run.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    phase_key: Mapped[str] = mapped_column(String(64))
+    phase_zh: Mapped[str] = mapped_column(String(200))
+    phase_en: Mapped[str | None] = mapped_column(String(200))
+    title_zh: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str | None] = mapped_column(String(300))
+    role_key: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    due_at: Mapped[datetime] = mapped_column()
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | waived
+    # [{"zh": ..., "en": ..., "done": bool, "by": person code, "at": iso instant}]
+    steps: Mapped[list[Any]] = mapped_column(default=list)
+    evidence_kind: Mapped[str] = mapped_column(String(16), default="none")
+    headcount: Mapped[int | None] = mapped_column(Integer)
+    depends_on: Mapped[list[Any]] = mapped_column(default=list)
+    remind: Mapped[list[Any]] = mapped_column(default=list)  # working days before due
+    escalate: Mapped[list[Any]] = mapped_column(default=list)  # working days after due
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    completed_at: Mapped[datetime | None] = mapped_column()
+    late: Mapped[bool | None] = mapped_column(Boolean)
+    waive_reason: Mapped[str | None] = mapped_column(Text)
+    # bumped on every change, so concurrent ticks settle by a conditional UPDATE
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    run: Mapped[PlanRun] = relationship()
+    owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
+    completed_by: Mapped[Person | None] = relationship(foreign_keys=[completed_by_id])
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # note | number | photo
+    note: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[float | None] = mapped_column(Float)
+    path: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class AuditEvent(Base):
+    """Append-only: who did what, when. Never updated or deleted (enforced below)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_item_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("plan_run.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Outbox(Base):
+    """One reminder or escalation for one item, step and recipient; delivered in batches."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # remind:T-3 | remind:T0 | escalate:L1 | ...
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column()
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    channel: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+@event.listens_for(Session, "before_flush")
+def _audit_is_append_only(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise RuntimeError("audit events are append-only")

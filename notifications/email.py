@@ -1,0 +1,147 @@
+"""E-mail over SMTP with ``smtplib`` and ``EmailMessage`` (UTF-8 subject, text + HTML parts).
+
+SMTP reply codes decide retrying: 5xx (recipient refused, message rejected, bad credentials) is
+permanent, 4xx and anything on the network is temporary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from typing import Any
+
+import httpx
+
+from notifications.channels import ConfigReader, DeliveryError
+from notifications.message import Message
+
+# A plain ASCII addr-spec with a dotted domain; the mail server is the final judge. (Non-ASCII
+# addresses would need SMTPUTF8, which school mail servers rarely offer.)
+ADDRESS = re.compile(r"[!#-'*+\-./0-9=?A-Z^-~]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def is_address(address: str) -> bool:
+    if not ADDRESS.fullmatch(address):
+        return False
+    try:
+        Address(addr_spec=address)  # the parser the message is built with: catches "a..b@x"
+    except (ValueError, HeaderParseError):
+        return False
+    return True
+
+
+def _code_error(what: str, code: int, reply: bytes | str) -> DeliveryError:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+    return DeliveryError(f"email: {what}: {code} {text}".strip(), permanent=code >= 500)
+
+
+class EmailChannel:
+    """Config: ``host``, ``port`` (25), ``starttls`` (false), ``ssl`` (false; implicit TLS as on
+    port 465), ``username`` and ``password`` (optional, AUTH after TLS), ``sender`` (From, e.g.
+    ``后勤处 <houqin@school.example>``), ``timeout`` (10 s), ``cafile`` (optional CA bundle for
+    a private CA or a test certificate)."""
+
+    name = "email"
+
+    def __init__(
+        self, config: Mapping[str, Any], *, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        known = ("host", "port", "starttls", "ssl", "username", "password", "sender", "timeout",
+                 "cafile")  # fmt: skip
+        read = ConfigReader(self.name, config, known=known)
+        self.host = read.text("host")
+        self.starttls = read.flag("starttls")
+        self.implicit_tls = read.flag("ssl")
+        if self.starttls and self.implicit_tls:
+            raise read.error("ssl", "choose starttls or ssl, not both")
+        self.port = read.port("port", 465 if self.implicit_tls else 25)
+        self.username = read.optional_text("username")
+        self.password = read.optional_text("password")
+        if (self.username is None) != (self.password is None):
+            raise read.error("password" if self.username else "username", "missing")
+        self.sender = read.text("sender")
+        self.sender_address = parseaddr(self.sender)[1]
+        if not is_address(self.sender_address):
+            raise read.error("sender", f"no e-mail address in {self.sender!r}")
+        self.timeout = read.number("timeout", 10)
+        self.cafile = read.optional_text("cafile")
+        # transport is the httpx seam of the HTTP channels; SMTP has none.
+
+    def validate_address(self, address: str) -> str | None:
+        return None if is_address(address) else "not an e-mail address"
+
+    def build(self, message: Message) -> EmailMessage:
+        """The MIME message for ``message`` (separate from ``send`` so it can be inspected)."""
+        mail = EmailMessage()
+        mail["Subject"] = message.subject
+        mail["From"] = self.sender
+        mail["To"] = Address(display_name=message.recipient, addr_spec=message.address)
+        mail["Date"] = formatdate(localtime=True)
+        domain = self.sender_address.rpartition("@")[2]
+        if message.key:
+            # The same key gives the same Message-ID, so a mail client folds a duplicate.
+            digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
+            mail["Message-ID"] = f"<houqin.{digest}@{domain}>"
+            mail["X-Houqin-Key"] = message.key
+        else:
+            mail["Message-ID"] = make_msgid("houqin", domain=domain)
+        # base64, not the default 8bit: smtplib sends 8bit bodies raw even to a server that does
+        # not announce 8BITMIME, and Chinese text gains nothing from quoted-printable.
+        mail.set_content(message.text, cte="base64")
+        if message.html is not None:
+            mail.add_alternative(message.html, subtype="html", cte="base64")
+        return mail
+
+    def send(self, message: Message) -> None:
+        problem = self.validate_address(message.address)
+        if problem:
+            raise DeliveryError(f"email: {message.address!r}: {problem}", permanent=True)
+        try:
+            mail = self.build(message)
+        except (ValueError, HeaderParseError) as exc:
+            raise DeliveryError(f"email: {message.address!r}: {exc}", permanent=True) from exc
+        where = f"{self.host}:{self.port}"
+        try:
+            with self._connect() as smtp:
+                if self.starttls:
+                    smtp.starttls(context=self._tls_context())
+                if self.username is not None and self.password is not None:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reply = exc.recipients.get(message.address, next(iter(exc.recipients.values())))
+            raise _code_error(f"recipient {message.address} refused", code, reply) from exc
+        except smtplib.SMTPSenderRefused as exc:
+            raise _code_error(
+                f"sender {exc.sender} refused", exc.smtp_code, exc.smtp_error
+            ) from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise _code_error("login refused", exc.smtp_code, exc.smtp_error) from exc
+        except smtplib.SMTPResponseException as exc:  # SMTPDataError and the rest
+            raise _code_error(f"{where} refused", exc.smtp_code, exc.smtp_error) from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            # e.g. STARTTLS or AUTH configured but not offered: a config problem.
+            raise DeliveryError(f"email: {where}: {exc}", permanent=True) from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise DeliveryError(f"email: {where}: {exc.verify_message}", permanent=True) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            # Refused connection, timeout, disconnect, TLS handshake failure: try again later.
+            reason = str(exc) or type(exc).__name__
+            raise DeliveryError(f"email: {where}: {reason}") from exc
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.implicit_tls:
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self._tls_context()
+            )
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+    def _tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.cafile)

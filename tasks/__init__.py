@@ -1,0 +1,1 @@
+"""Prefect tasks the flows compose: each one logical, batched step, never one per item."""
