@@ -10,7 +10,7 @@ from prefect.context import get_run_context
 from prefect.events import emit_event
 
 from houqin import clock
-from houqin.db import make_engine, unit_of_work
+from houqin.db import transaction
 from houqin.launch import launch
 from houqin.people import get_school
 from houqin.settings import get_settings
@@ -31,11 +31,17 @@ def launch_plan(
     book = load_calendars(settings)
     now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
     flow_run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    with unit_of_work(make_engine(settings)) as session:
+    with transaction(settings) as session:
         target = get_school(session, school)
         result = launch(
-            session, template=plan, school=target, period=period, book=book,
-            by=launched_by, now=now, flow_run_id=flow_run_id,
+            session,
+            template=plan,
+            school=target,
+            period=period,
+            book=book,
+            by=launched_by,
+            now=now,
+            flow_run_id=flow_run_id,
         )
         run_id, run_period = result.run.id, result.run.period
     get_run_logger().info(result.message)
@@ -44,10 +50,17 @@ def launch_plan(
             event="houqin.plan.launched",
             resource={"prefect.resource.id": f"houqin.plan-run.{run_id}"},
             related=[
-                {"prefect.resource.id": f"houqin.school.{school}", "prefect.resource.role": "school"},
+                {
+                    "prefect.resource.id": f"houqin.school.{school}",
+                    "prefect.resource.role": "school",
+                },
                 {"prefect.resource.id": f"houqin.plan.{template}", "prefect.resource.role": "plan"},
             ],
             payload={"period": run_period, "items": result.items, "version": plan.version},
         )
-    return {"run_id": run_id, "created": result.created, "items": result.items,
-            "message": result.message}
+    return {
+        "run_id": run_id,
+        "created": result.created,
+        "items": result.items,
+        "message": result.message,
+    }

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import Engine
 
 from houqin import clock, tables
 from houqin.db import make_engine, unit_of_work
@@ -26,9 +27,14 @@ class Ctx:
     def __init__(self, lang: str):
         self.lang = lang
         self.settings: Settings = get_settings()
+        self._engine: Engine | None = None
 
-    def engine(self):  # type: ignore[no-untyped-def]
-        return make_engine(self.settings)
+    def engine(self) -> Engine:
+        """One engine per command, disposed when the command ends."""
+        if self._engine is None:
+            self._engine = make_engine(self.settings)
+            click.get_current_context().call_on_close(self._engine.dispose)
+        return self._engine
 
     def now(self, today: datetime | None, at: str | None = None) -> datetime:
         """The instant a command acts at: ``--today`` (replayed, at ``--at`` or 09:00) or now."""
@@ -45,8 +51,12 @@ today_option = click.option(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True,
-    envvar="HOUQIN_LANG", help="Language of titles and labels.",
+    "--lang",
+    type=click.Choice(["zh-CN", "en"]),
+    default="zh-CN",
+    show_default=True,
+    envvar="HOUQIN_LANG",
+    help="Language of titles and labels.",
 )
 @click.version_option(package_name="houqin")
 @click.pass_context
@@ -109,7 +119,11 @@ def people() -> None:
 @today_option
 @pass_ctx
 def people_import(
-    c: Ctx, file: Path, school_code: str | None, school_name: str | None, by: str,
+    c: Ctx,
+    file: Path,
+    school_code: str | None,
+    school_name: str | None,
+    by: str,
     today: datetime | None,
 ) -> None:
     """Import a roster (CSV or YAML); every row is checked before anything is written."""
@@ -119,8 +133,14 @@ def people_import(
     extra = [r for t in load_plans(c.settings).values() for r in t.roles.values()]
     with unit_of_work(c.engine()) as s:
         r = import_roster(
-            s, file, school_code=school_code, school_name=school_name, now=c.now(today),
-            actor=by, timezone=c.settings.timezone, extra_roles=extra,
+            s,
+            file,
+            school_code=school_code,
+            school_name=school_name,
+            now=c.now(today),
+            actor=by,
+            timezone=c.settings.timezone,
+            extra_roles=extra,
         )
     click.echo(
         f"{r.school}: {r.created} people added, {r.updated} updated, {r.bound} roles bound"
@@ -184,12 +204,16 @@ def _preview(c: Ctx, key: str, school_code: str, period: str) -> dict[str, str]:
     with unit_of_work(c.engine()) as s:
         school = get_school(s, school_code)
         planned = plan_items(
-            s, template=t, school=school, period=parse_period(period, t.period),
+            s,
+            template=t,
+            school=school,
+            period=parse_period(period, t.period),
             book=load_calendars(c.settings),
         )
         return {
-            p.key: f"{tables.when(p.due_at, school.timezone)}{' (暂定)' if p.due_provisional else ''}"
-            f" → {p.owner.name}"
+            p.key: tables.when(p.due_at, school.timezone)
+            + (" (暂定)" if p.due_provisional else "")
+            + f" → {p.owner.name}"
             for p in planned
         }
 
@@ -201,9 +225,11 @@ def plans_validate(c: Ctx, files: tuple[Path, ...]) -> None:
     """Check plan files (default: the built-in and the school's own); list every problem."""
     from houqin.plan_templates import builtin_plans_dir, load_templates
 
-    paths = list(files) or [builtin_plans_dir(), *([c.settings.plans_dir] or [])]
+    paths = list(files) or [builtin_plans_dir(), c.settings.plans_dir]
     found = load_templates([p for p in paths if p is not None])
-    click.echo(f"ok: {len(found)} plan templates, {sum(len(t.items) for t in found.values())} items")
+    click.echo(
+        f"ok: {len(found)} plan templates, {sum(len(t.items) for t in found.values())} items"
+    )
 
 
 @plans.command("roles")
@@ -228,7 +254,12 @@ def plans_roles(c: Ctx) -> None:
 @today_option
 @pass_ctx
 def launch(
-    c: Ctx, template: str, school: str, period: str, by: str, preview: bool,
+    c: Ctx,
+    template: str,
+    school: str,
+    period: str,
+    by: str,
+    preview: bool,
     today: datetime | None,
 ) -> None:
     """Launch a plan for a school and period, as a Prefect flow run (idempotent)."""
@@ -239,7 +270,10 @@ def launch(
     from flows.launch_plan import launch_plan
 
     result = launch_plan(
-        template=template, school=school, period=period, launched_by=by,
+        template=template,
+        school=school,
+        period=period,
+        launched_by=by,
         today=today.date() if today else None,
     )
     click.echo(result["message"])
@@ -255,15 +289,24 @@ def launch(
 @today_option
 @pass_ctx
 def items(
-    c: Ctx, school: str | None, run_id: int | None, owner: str | None, status: str | None,
-    overdue: bool, due_before: datetime | None, today: datetime | None,
+    c: Ctx,
+    school: str | None,
+    run_id: int | None,
+    owner: str | None,
+    status: str | None,
+    overdue: bool,
+    due_before: datetime | None,
+    today: datetime | None,
 ) -> None:
     """List checklist items, with filters."""
     from houqin.items import ItemFilter, list_items
 
     now = c.now(today)
     f = ItemFilter(
-        school=school, run_id=run_id, owner=owner, status=status,
+        school=school,
+        run_id=run_id,
+        owner=owner,
+        status=status,
         overdue_at=now if overdue else None,
         due_before=c.now(due_before, "00:00") if due_before else None,
     )
@@ -297,14 +340,30 @@ def _act(c: Ctx, item_id: int, fn: Any, by_code: str | None = None, **kw: Any) -
 @today_option
 @pass_ctx
 def tick(
-    c: Ctx, item_id: int, by: str, note: str | None, number: float | None, photo: str | None,
-    step: int | None, at: str | None, today: datetime | None,
+    c: Ctx,
+    item_id: int,
+    by: str,
+    note: str | None,
+    number: float | None,
+    photo: str | None,
+    step: int | None,
+    at: str | None,
+    today: datetime | None,
 ) -> None:
     """Tick off an item (or one sub-step) with its evidence; recorded with who and when."""
     from houqin.items import tick as do_tick
 
-    _act(c, item_id, do_tick, by, now=c.now(today, at), note=note, number=number,
-         photo=photo, step=step)
+    _act(
+        c,
+        item_id,
+        do_tick,
+        by,
+        now=c.now(today, at),
+        note=note,
+        number=number,
+        photo=photo,
+        step=step,
+    )
 
 
 @cli.command()
@@ -356,8 +415,13 @@ def waive(c: Ctx, item_id: int, reason: str, by: str, today: datetime | None) ->
 
 
 @cli.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-output"),
-              show_default=True, help="Where the demo writes its database and files.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Where the demo writes its database and files.",
+)
 @pass_ctx
 def demo(c: Ctx, out: Path) -> None:
     """Replay a season end to end on a fresh embedded database and say what happened."""

@@ -46,3 +46,14 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     with factory.begin() as session:
         yield session
+
+
+@contextmanager
+def transaction(settings: Settings) -> Iterator[Session]:
+    """A unit of work on a short-lived engine (a flow run, a one-off command), then disposed."""
+    engine = make_engine(settings)
+    try:
+        with unit_of_work(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

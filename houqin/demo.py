@@ -72,10 +72,16 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     say("3. 人员 Roster")
     with unit_of_work(engine) as s:
         result = import_roster(
-            s, ROSTER, school_code=None, now=clock.moment(date(2027, 2, 1), "09:00", tz),
-            actor="zhang", extra_roles=[r for t in load_plans(settings).values() for r in t.roles.values()],
+            s,
+            ROSTER,
+            school_code=None,
+            now=clock.moment(date(2027, 2, 1), "09:00", tz),
+            actor="zhang",
+            extra_roles=[r for t in load_plans(settings).values() for r in t.roles.values()],
         )
-    click.echo(f"  {result.school}: {result.created} people, {result.bound} roles bound ({ROSTER.name})")
+    click.echo(
+        f"  {result.school}: {result.created} people, {result.bound} roles bound ({ROSTER.name})"
+    )
 
     say("4. 启动计划 Launch plans (Prefect flow runs)")
     from flows.launch_plan import launch_plan
@@ -86,7 +92,10 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
         )
         click.echo(f"  {launched['message']}")
     again = launch_plan(
-        template="gaokao_security", school="demo", period="2026-2027", launched_by="zhang",
+        template="gaokao_security",
+        school="demo",
+        period="2026-2027",
+        launched_by="zhang",
         today=REPLAY[0],
     )
     click.echo(f"  again: {again['message']}")
@@ -95,8 +104,10 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     photo = out / "photo.png"
     photo.write_bytes(PNG)
     ticked = _replay(engine, photo, tz)
-    click.echo(f"  {ticked['on_time']} items done on time, {ticked['late']} done late, "
-               f"{ticked['left']} left open")
+    click.echo(
+        f"  {ticked['on_time']} items done on time, {ticked['late']} done late, "
+        f"{ticked['left']} left open"
+    )
 
     say(f"6. 逾期事项 Overdue as of {REVIEW_DAY} 09:00")
     now = clock.moment(REVIEW_DAY, "09:00", tz)
@@ -104,8 +115,10 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
         overdue = list_items(s, ItemFilter(school="demo", overdue_at=now))
         rows = [tables.item_row(i, now, lang) for i in overdue]
     click.echo(tables.render(tables.ITEM_HEADERS[lang], rows))
-    click.echo(f"  {len(rows)} overdue items. Explore: HOUQIN_DATABASE_URL=sqlite:///{db} "
-               f"houqin items --school demo --overdue --today {REVIEW_DAY}")
+    click.echo(
+        f"  {len(rows)} overdue items. Explore: HOUQIN_DATABASE_URL=sqlite:///{db} "
+        f"houqin items --school demo --overdue --today {REVIEW_DAY}"
+    )
 
 
 def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -116,11 +129,13 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
         start = clock.moment(day, "00:00", tz)
         with unit_of_work(engine) as s:
             due_today = s.scalars(
-                select(Item).where(
+                select(Item)
+                .where(
                     Item.status == "open",
                     Item.due_at >= start - timedelta(days=3),
                     Item.due_at < start + timedelta(days=1),
-                ).order_by(Item.id)
+                )
+                .order_by(Item.id)
             ).all()
             for item in due_today:
                 fate = item.id % 9  # deterministic: 0-1 never done, 2 done 3 days late

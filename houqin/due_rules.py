@@ -28,7 +28,10 @@ KNOWN_ANCHORS: frozenset[str] = TERM_ANCHORS | {
     f"{e}.{edge}" for e in _EVENTS for edge in ("start", "end")
 }
 
-FORMS = "MM-DD, ANCHOR, ANCHOR ± N days|weeks|workdays or month M, optionally ending in @ HH:MM"
+FORMS = (
+    "MM-DD, ANCHOR, ANCHOR ± N days|weeks|workdays, MM-DD ± N days|weeks|workdays or month M,"
+    " optionally ending in @ HH:MM"
+)
 
 # Days per month in any year: 02-29 is refused because a yearly plan must resolve every year.
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -64,15 +67,13 @@ class DueRule:
 
     def __str__(self) -> str:
         """The canonical spelling (what a template's version hash is computed over)."""
-        if self.kind == "date":
-            body = f"{self.month:02d}-{self.day:02d}"
-        elif self.kind == "month":
+        if self.kind == "month":
             body = f"month {self.month}"
-        elif self.unit is None:
-            body = str(self.anchor)
         else:
-            sign = "-" if self.offset < 0 else "+"
-            body = f"{self.anchor} {sign} {abs(self.offset)} {self.unit}"
+            body = f"{self.month:02d}-{self.day:02d}" if self.kind == "date" else str(self.anchor)
+            if self.unit is not None:
+                sign = "-" if self.offset < 0 else "+"
+                body = f"{body} {sign} {abs(self.offset)} {self.unit}"
         return f"{body} @ {self.at:%H:%M}" if self.at else body
 
 
@@ -110,8 +111,12 @@ def parse_due(text: str) -> DueRule:
     if m := _MONTH.fullmatch(body):
         return DueRule("month", month=_month(m[1].strip(), text), at=at, text=text)
     if body[0].isdigit():
-        month, day = _date(body, text)
-        return DueRule("date", month=month, day=day, at=at, text=text)
+        date_part, _, rest = body.partition(" ")  # "10-01 + 1 workdays": a date as the base
+        month, day = _date(date_part if rest.strip()[:1] in ("+", "-") else body, text)
+        if rest.strip()[:1] not in ("+", "-"):
+            return DueRule("date", month=month, day=day, at=at, text=text)
+        offset, unit = _offset(rest.strip(), text)
+        return DueRule("date", month=month, day=day, offset=offset, unit=unit, at=at, text=text)
     if m := _ANCHOR.fullmatch(body):
         anchor = _anchor(m[1], text)
         if not m[2]:
@@ -193,18 +198,19 @@ def resolve_due(
     Raises houqin.errors.NotFound (from the calendar) when an anchor is not in the year's file.
     """
     crossed: list[date] = []
-    if rule.kind == "date":
-        assert rule.month is not None and rule.day is not None
-        due = school_year.date_in_period(rule.month, rule.day)
-    elif rule.kind == "month":
+    if rule.kind == "month":
         assert rule.month is not None
         year = school_year.date_in_period(rule.month, 1).year
         due = book.last_workday_of_month(year, rule.month)
     else:
-        assert rule.anchor is not None
-        base = school_year.anchor(rule.anchor, term)
+        if rule.kind == "date":
+            assert rule.month is not None and rule.day is not None
+            base = school_year.date_in_period(rule.month, rule.day)
+        else:
+            assert rule.anchor is not None
+            base = school_year.anchor(rule.anchor, term)
         crossed.append(base)
-        if rule.unit == "workdays" and rule.offset:
+        if rule.unit == "workdays":  # + 0 workdays: the base, or the next working day
             due = book.add_workdays(base, rule.offset)
         elif rule.unit == "weeks":
             due = base + timedelta(weeks=rule.offset)

@@ -103,7 +103,8 @@ def tick(
     blocking = _open_dependencies(session, item)
     if blocking:
         raise UserError(
-            f"item {item.id} depends on open items: {', '.join(blocking)}; finish or waive them first"
+            f"item {item.id} depends on open items: {', '.join(blocking)}; "
+            "finish or waive them first"
         )
     late = now > item.due_at
     _change(session, item, status="done", completed_by_id=by.id, completed_at=now, late=late)
@@ -121,8 +122,17 @@ def tick(
                 )
             )
     audit.record(
-        session, actor=by.code, action="item.tick", at=now, school_id=item.school_id,
-        run_id=item.run_id, item_id=item.id, late=late, note=note, number=number, photo=photo,
+        session,
+        actor=by.code,
+        action="item.tick",
+        at=now,
+        school_id=item.school_id,
+        run_id=item.run_id,
+        item_id=item.id,
+        late=late,
+        note=note,
+        number=number,
+        photo=photo,
     )
     return "done (late)" if late else "done"
 
@@ -136,8 +146,14 @@ def _tick_step(
     steps[step - 1].update(done=done, by=by.code, at=now.isoformat())
     _change(session, item, steps=steps)
     audit.record(
-        session, actor=by.code, action="step.tick" if done else "step.untick", at=now,
-        school_id=item.school_id, run_id=item.run_id, item_id=item.id, step=step,
+        session,
+        actor=by.code,
+        action="step.tick" if done else "step.untick",
+        at=now,
+        school_id=item.school_id,
+        run_id=item.run_id,
+        item_id=item.id,
+        step=step,
         title=steps[step - 1]["zh"],
     )
     return f"step {step} {'done' if done else 'open'}"
@@ -153,8 +169,13 @@ def untick(
         raise UserError(f"item {item.id} is {item.status}; only a done item can be reopened")
     _change(session, item, status="open", completed_by_id=None, completed_at=None, late=None)
     audit.record(
-        session, actor=by.code, action="item.untick", at=now, school_id=item.school_id,
-        run_id=item.run_id, item_id=item.id,
+        session,
+        actor=by.code,
+        action="item.untick",
+        at=now,
+        school_id=item.school_id,
+        run_id=item.run_id,
+        item_id=item.id,
     )
     return "open"
 
@@ -169,8 +190,14 @@ def reassign(
     previous = item.owner.code
     _change(session, item, owner_id=to.id)
     audit.record(
-        session, actor=by, action="item.reassign", at=now, school_id=item.school_id,
-        run_id=item.run_id, item_id=item.id, **{"from": previous, "to": to.code, "reason": reason},
+        session,
+        actor=by,
+        action="item.reassign",
+        at=now,
+        school_id=item.school_id,
+        run_id=item.run_id,
+        item_id=item.id,
+        **{"from": previous, "to": to.code, "reason": reason},
     )
     return f"reassigned from {previous} to {to.code}"
 
@@ -182,8 +209,14 @@ def waive(session: Session, *, item: Item, by: str, now: datetime, reason: str) 
         raise UserError(f"item {item.id} is {item.status}; only open items can be waived")
     _change(session, item, status="waived", waive_reason=reason.strip(), completed_at=now)
     audit.record(
-        session, actor=by, action="item.waive", at=now, school_id=item.school_id,
-        run_id=item.run_id, item_id=item.id, reason=reason.strip(),
+        session,
+        actor=by,
+        action="item.waive",
+        at=now,
+        school_id=item.school_id,
+        run_id=item.run_id,
+        item_id=item.id,
+        reason=reason.strip(),
     )
     return "waived"
 

@@ -81,7 +81,11 @@ def plan_items(
             default_time=template.due_time,
         )
         due_at = pendulum.datetime(
-            due.date.year, due.date.month, due.date.day, due.time.hour, due.time.minute,
+            due.date.year,
+            due.date.month,
+            due.date.day,
+            due.time.hour,
+            due.time.minute,
             tz=school.timezone,
         )
         planned.append(
@@ -175,15 +179,25 @@ def launch(
     if rows:
         session.execute(insert(Item), rows)  # one batched INSERT, not a statement per item
     audit.record(
-        session, actor=by, action="plan.launch", at=now, school_id=school.id, run_id=run.id,
-        template=template.key, version=template.version, period=str(parsed), items=len(rows),
+        session,
+        actor=by,
+        action="plan.launch",
+        at=now,
+        school_id=school.id,
+        run_id=run.id,
+        template=template.key,
+        version=template.version,
+        period=str(parsed),
+        items=len(rows),
         flow_run_id=flow_run_id,
     )
     provisional = sum(p.due_provisional for p in planned)
     note = f"; {provisional} deadlines provisional (日期暂定)" if provisional else ""
     return LaunchResult(
-        run, True, len(rows), f"launched {template.key} for {school.code} {parsed}: "
-        f"{len(rows)} items{note}"
+        run,
+        True,
+        len(rows),
+        f"launched {template.key} for {school.code} {parsed}: {len(rows)} items{note}",
     )
 
 
@@ -197,7 +211,9 @@ def _find_run(session: Session, key: str, school_id: int, period: str) -> PlanRu
 
 def _already(session: Session, run: PlanRun, template: PlanTemplate) -> LaunchResult:
     count = session.scalar(select(func.count()).select_from(Item).where(Item.run_id == run.id))
-    message = f"already launched as plan run {run.id} on {run.launched_at:%Y-%m-%d}; nothing changed"
+    message = (
+        f"already launched as plan run {run.id} on {run.launched_at:%Y-%m-%d}; nothing changed"
+    )
     if run.template.version != template.version:
         message += (
             f" (it was launched from version {run.template.version}; "

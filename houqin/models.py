@@ -87,6 +87,8 @@ class Person(Base):
     addresses: Mapped[dict[str, Any]] = mapped_column(default=dict)
     lang: Mapped[str] = mapped_column(String(8), default="zh-CN")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # sha256 of the secret in the person's iCal feed URL; None = no feed (revoked)
+    ical_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     school: Mapped[School] = relationship()
     supervisor: Mapped[Person | None] = relationship(remote_side=[id])
@@ -230,6 +232,102 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     channel: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("delivery.id"), index=True)
+
+
+class Delivery(Base):
+    """One message to one person on one channel, listing several outbox rows."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (Index("ix_delivery_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    # pending | sending | sent | failed | unconfirmed (died mid-send: not resent on its own)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column()
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Account(Base):
+    """A login for the web UI. Role decides what it may see and do (see houqin/web)."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # staff | supervisor | logistics_head | leadership | district
+    role: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
+    district: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class UsedLink(Base):
+    """Single-purpose links from messages, once used: a second use is refused."""
+
+    __tablename__ = "used_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    used_at: Mapped[datetime] = mapped_column()
+
+
+class RepairRequest(Base):
+    """A repair request (报修): its response and completion times feed the assessment."""
+
+    __tablename__ = "repair_request"
+    __table_args__ = (Index("ix_repair_school_reported", "school_id", "reported_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    location: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    reported_by: Mapped[str] = mapped_column(String(100))
+    reported_at: Mapped[datetime] = mapped_column()
+    responded_at: Mapped[datetime | None] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column()
+
+
+class InspectionScore(Base):
+    """A score entered by a person for a KPI the ledger cannot know (日常检查, 专项督查…)."""
+
+    __tablename__ = "inspection_score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    period: Mapped[str] = mapped_column(String(16))  # 2027Q1 | 2026-2027/1 | 2026-2027
+    kpi: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))  # daily | special | third_party
+    score: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    entered_by: Mapped[str] = mapped_column(String(100))
+    entered_at: Mapped[datetime] = mapped_column()
+
+
+class DigestRun(Base):
+    """When an overdue digest went out and what it listed, so the next says what changed."""
+
+    __tablename__ = "digest_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(200))  # school:<code> | district:<name>
+    at: Mapped[datetime] = mapped_column()
+    item_ids: Mapped[list[Any]] = mapped_column(default=list)
 
 
 @event.listens_for(Session, "before_flush")

@@ -157,9 +157,7 @@ def _read_yaml(path: Path) -> Roster:
     return roster
 
 
-def _validate(
-    roster: Roster, existing: dict[str, Person], lookup: dict[str, str]
-) -> list[Problem]:
+def _validate(roster: Roster, existing: dict[str, Person], lookup: dict[str, str]) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     holders: dict[str, tuple[str, int]] = {}
@@ -190,7 +188,9 @@ def _validate(
         row.roles = resolved
         for channel, address in row.addresses.items():
             if channel not in CHANNEL_FIELDS:
-                bad(row, f"addresses.{channel}", f"unknown channel; use {', '.join(CHANNEL_FIELDS)}")
+                bad(
+                    row, f"addresses.{channel}", f"unknown channel; use {', '.join(CHANNEL_FIELDS)}"
+                )
             elif channel == "email" and not _EMAIL.match(address):
                 bad(row, "email", f"not an e-mail address: {address!r}")
         if row.supervisor == row.code:
@@ -253,12 +253,23 @@ def import_roster(
         for role_key in row.roles:
             bound += 1
             moved += bind_role(
-                session, school=school, role_key=role_key, person=people[row.code],
-                now=now, actor=actor,
+                session,
+                school=school,
+                role_key=role_key,
+                person=people[row.code],
+                now=now,
+                actor=actor,
             )
     audit.record(
-        session, actor=actor, action="people.import", at=now, school_id=school.id,
-        file=str(path), created=created, updated=updated, roles_bound=bound,
+        session,
+        actor=actor,
+        action="people.import",
+        at=now,
+        school_id=school.id,
+        file=str(path),
+        created=created,
+        updated=updated,
+        roles_bound=bound,
     )
     return ImportResult(school.code, created, updated, bound, moved)
 
@@ -323,8 +334,14 @@ def bind_role(
             .values(owner_id=person.id, revision=Item.revision + 1)
         ).rowcount
     audit.record(
-        session, actor=actor, action="role.bind", at=now, school_id=school.id,
-        role=role_key, person=person.code, moved_items=moved,
+        session,
+        actor=actor,
+        action="role.bind",
+        at=now,
+        school_id=school.id,
+        role=role_key,
+        person=person.code,
+        moved_items=moved,
     )
     return moved
 
@@ -351,4 +368,4 @@ def role_bindings(session: Session, school: School) -> dict[str, Person]:
         .join(Person, Person.id == RoleBinding.person_id)
         .where(RoleBinding.school_id == school.id)
     )
-    return {key: person for key, person in rows}
+    return {key: person for key, person in rows}  # noqa: C416 (rows are Row objects)

@@ -278,6 +278,7 @@ class _Reader:
         self.anchors: set[str] | None = None  # None: unreadable, so don't check rules against it
         self.extra_roles: set[str] = set()
         self.item_at: dict[str, tuple[int | None, str]] = {}  # key -> line, field path
+        self.item_lines: dict[str, int | None] = {}  # key -> line of its key
         self.deps: dict[str, list[tuple[str, yaml.Node]]] = {}
 
     # -- the template ----------------------------------------------------------------------
@@ -354,17 +355,10 @@ class _Reader:
         items: list[ItemSpec] = []
         first_line: dict[str, int | None] = {}
         for index, phase_node in self.sequence(node, "phases", nonempty=True):
-            where = f"phases[{index}]"
+            key, where = self.named(phase_node, "phases", index, first_line, "phase")
             f = self.fields(phase_node, where, _PHASE_FIELDS, _PHASE_FIELDS)
             if f is None:
                 continue
-            key = self.key(f.get("key"), f"{where}.key")
-            if key is not None:
-                if key in first_line:
-                    self.fail(f["key"], f"{where}.key", _duplicate("phase", key, first_line[key]))
-                else:
-                    first_line[key] = _line(f["key"])
-                    where = f"phases.{key}"
             title = self.title(f.get("title"), f"{where}.title")
             for i, item_node in self.sequence(f.get("items"), f"{where}.items", nonempty=True):
                 item = self.item(item_node, f"{where}.items", i, key or "")
@@ -374,20 +368,29 @@ class _Reader:
                 phases.append(PhaseSpec(key, title[0], title[1]))
         return tuple(phases), tuple(items)
 
+    def named(
+        self, node: yaml.Node, at: str, index: int, first: dict[str, int | None], what: str
+    ) -> tuple[str | None, str]:
+        """An entry's checked key, and its field path: `at.key`, or `at[index]` without one."""
+        where = f"{at}[{index}]"
+        key_node = _peek(node, "key")
+        key = self.key(key_node, f"{where}.key")
+        if key is None:
+            return None, where
+        if key in first:
+            self.fail(key_node, f"{where}.key", _duplicate(what, key, first[key]))
+            return None, where
+        first[key] = _line(key_node)
+        return key, f"{at}.{key}"
+
     def item(self, node: yaml.Node, items_at: str, index: int, phase: str) -> ItemSpec | None:
-        where = f"{items_at}[{index}]"
+        key, where = self.named(node, items_at, index, self.item_lines, "item")
         extra = ("line",) if self.stored else ()
         f = self.fields(node, where, _ITEM_FIELDS + extra, ("key", "title", "role", "due"))
         if f is None:
             return None
-        key = self.key(f.get("key"), f"{where}.key")
         if key is not None:
-            if key in self.item_at:
-                self.fail(f["key"], f"{where}.key", _duplicate("item", key, self.item_at[key][0]))
-                key = None
-            else:
-                where = f"{items_at}.{key}"
-                self.item_at[key] = (_line(node), where)
+            self.item_at[key] = (_line(node), where)
         title = self.title(f.get("title"), f"{where}.title")
         role = self.role(f.get("role"), f"{where}.role")
         due = self.due(f.get("due"), f"{where}.due")
@@ -679,6 +682,15 @@ def _line(node: yaml.Node | None) -> int | None:
 
 def _is_null(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null"
+
+
+def _peek(node: yaml.Node, name: str) -> yaml.Node | None:
+    """The value of field name in a mapping node, before the mapping is checked."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == name:
+                return None if _is_null(value) else value
+    return None
 
 
 def _split_by_comma(mapping: yaml.MappingNode, value: yaml.Node) -> bool:

@@ -27,6 +27,9 @@ from notifications.message import Message
 ADDRESS = re.compile(r"[!#-'*+\-./0-9=?A-Z^-~]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
+FIELDS = ("host", "port", "starttls", "ssl", "username", "password", "sender", "timeout", "cafile")
+
+
 def is_address(address: str) -> bool:
     if not ADDRESS.fullmatch(address):
         return False
@@ -53,9 +56,7 @@ class EmailChannel:
     def __init__(
         self, config: Mapping[str, Any], *, transport: httpx.BaseTransport | None = None
     ) -> None:
-        known = ("host", "port", "starttls", "ssl", "username", "password", "sender", "timeout",
-                 "cafile")  # fmt: skip
-        read = ConfigReader(self.name, config, known=known)
+        read = ConfigReader(self.name, config, known=FIELDS)
         self.host = read.text("host")
         self.starttls = read.flag("starttls")
         self.implicit_tls = read.flag("ssl")

@@ -7,7 +7,9 @@ other tools lose messages silently.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -17,6 +19,13 @@ from notifications.channels import ConfigReader, DeliveryError, scrub
 from notifications.message import Message
 
 USER_AGENT = "houqin-notifications"
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    # Building a context (loading the CA bundle) costs ~25 ms; a client per send is then cheap,
+    # and a client closed after each send leaves no pooled socket behind.
+    return httpx.create_ssl_context()
 
 
 def origin(url: str) -> str:
@@ -43,7 +52,7 @@ def post_json(
     request_headers = {"User-Agent": USER_AGENT, **(headers or {})}
     try:
         if transport is None:
-            with httpx.Client(timeout=timeout) as client:
+            with httpx.Client(timeout=timeout, verify=_tls_context()) as client:
                 response = client.post(url, json=payload, headers=request_headers, params=params)
         else:
             # Closing a client closes its transport, and an injected transport is the caller's.
@@ -111,6 +120,9 @@ class WebhookChannel:
         self.headers = read.headers("headers")
         self.timeout = read.number("timeout", 10)
         self.transport = transport
+        # Hook URLs often carry their credential in the path or query, and servers echo it.
+        parts = urlsplit(self.url)
+        self.secrets = [self.url, parts.path.strip("/"), parts.query, *self.headers.values()]
 
     def validate_address(self, address: str) -> str | None:
         return None  # a free-form recipient id for the receiving system; may be empty
@@ -134,5 +146,5 @@ class WebhookChannel:
             timeout=self.timeout,
             transport=self.transport,
             headers=headers,
-            secrets=[self.url, *self.headers.values()],
+            secrets=self.secrets,
         )

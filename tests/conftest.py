@@ -18,6 +18,7 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="houqin-prefect-")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # its shutdown logs outlive capsys
 
 import pytest  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
@@ -57,7 +58,9 @@ def fresh_database_url(backend: str, tmp: Path) -> str:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     url = fresh_database_url(request.param, tmp_path_factory.mktemp("db"))
     eng = make_engine(url)
     upgrade(eng)

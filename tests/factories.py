@@ -27,13 +27,21 @@ def make_school(session: Session, code: str = "demo", **kw: Any) -> School:
 
 
 def make_person(
-    session: Session, school: School, code: str, name: str | None = None,
-    supervisor: Person | None = None, roles: tuple[str, ...] = (), **kw: Any,
+    session: Session,
+    school: School,
+    code: str,
+    name: str | None = None,
+    supervisor: Person | None = None,
+    roles: tuple[str, ...] = (),
+    **kw: Any,
 ) -> Person:
     person = Person(
-        school_id=school.id, code=code, name=name or code,
+        school_id=school.id,
+        code=code,
+        name=name or code,
         supervisor_id=supervisor.id if supervisor else None,
-        addresses=kw.pop("addresses", {"email": f"{code}@{school.code}.example"}), **kw,
+        addresses=kw.pop("addresses", {"email": f"{code}@{school.code}.example"}),
+        **kw,
     )
     session.add(person)
     session.flush()
@@ -43,12 +51,18 @@ def make_person(
     return person
 
 
-def staff_school(session: Session, code: str = "demo", extra_roles: tuple[str, ...] = ()) -> dict[str, Person]:
+def staff_school(
+    session: Session, code: str = "demo", extra_roles: tuple[str, ...] = ()
+) -> dict[str, Person]:
     """A school whose every built-in role is bound: zhang holds all that others don't."""
     school = make_school(session, code)
     wang = make_person(session, school, "wang", "王校长", roles=("principal",))
-    zhao = make_person(session, school, "zhao", "赵副校长", wang, roles=("vice_principal_logistics",))
-    li = make_person(session, school, "li", "李师傅", None, roles=("maintenance_lead", "electrician"))
+    zhao = make_person(
+        session, school, "zhao", "赵副校长", wang, roles=("vice_principal_logistics",)
+    )
+    li = make_person(
+        session, school, "li", "李师傅", None, roles=("maintenance_lead", "electrician")
+    )
     taken = {"principal", "vice_principal_logistics", "maintenance_lead", "electrician"}
     rest = tuple(k for k in ROLES if k not in taken) + extra_roles
     zhang = make_person(session, school, "zhang", "张主任", zhao, roles=rest)
@@ -61,12 +75,21 @@ def make_run(
     session: Session, school: School, template_key: str = "test_plan", period: str = "2026-2027"
 ) -> PlanRun:
     version = PlanTemplateVersion(
-        key=template_key, version=f"v-{school.code}-{period}", title_zh="测试计划",
-        title_en="Test plan", source_path="<test>", body={}, created_at=NOW,
+        key=template_key,
+        version=f"v-{school.code}-{period}",
+        title_zh="测试计划",
+        title_en="Test plan",
+        source_path="<test>",
+        body={},
+        created_at=NOW,
     )
     run = PlanRun(
-        template=version, template_key=template_key, school_id=school.id, period=period,
-        launched_by="test", launched_at=NOW,
+        template=version,
+        template_key=template_key,
+        school_id=school.id,
+        period=period,
+        launched_by="test",
+        launched_at=NOW,
     )
     session.add_all([version, run])
     session.flush()
@@ -74,14 +97,28 @@ def make_run(
 
 
 def make_item(
-    session: Session, run: PlanRun, owner: Person, *, due: datetime, key: str = "item",
-    status: str = "open", **kw: Any,
+    session: Session,
+    run: PlanRun,
+    owner: Person,
+    *,
+    due: datetime,
+    key: str = "item",
+    status: str = "open",
+    **kw: Any,
 ) -> Item:
     item = Item(
-        run_id=run.id, school_id=run.school_id, key=key, position=kw.pop("position", 0),
-        phase_key="p", phase_zh="阶段", title_zh=kw.pop("title_zh", f"测试事项 {key}"),
-        role_key=kw.pop("role_key", "logistics_head"), owner_id=owner.id, due_at=due,
-        status=status, **kw,
+        run_id=run.id,
+        school_id=run.school_id,
+        key=key,
+        position=kw.pop("position", 0),
+        phase_key="p",
+        phase_zh="阶段",
+        title_zh=kw.pop("title_zh", f"测试事项 {key}"),
+        role_key=kw.pop("role_key", "logistics_head"),
+        owner_id=owner.id,
+        due_at=due,
+        status=status,
+        **kw,
     )
     session.add(item)
     session.flush()

@@ -12,8 +12,8 @@ import datetime as dt
 import email
 import email.policy
 import ipaddress
-import logging
 import json as jsonlib
+import logging
 import socket
 import ssl
 import threading
@@ -134,13 +134,15 @@ class _Handler:
         rcpt_options: list[str],
     ) -> str:
         if address in self.sink.refuse:
-            return "550 5.1.1 <%s>: mailbox unavailable" % address
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
         if address in self.sink.defer:
-            return "450 4.2.1 <%s>: mailbox busy, try again later" % address
+            return f"450 4.2.1 <{address}>: mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.sink.data_reply is not None:
+            return self.sink.data_reply
         content = envelope.original_content or b""
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -153,10 +155,12 @@ class _Handler:
 class SmtpSink:
     """An aiosmtpd server on 127.0.0.1 that keeps what it receives.
 
-    ``refuse`` / ``defer``: recipients answered 550 / 450 at RCPT. ``tls`` with
+    ``refuse`` / ``defer``: recipients answered 550 / 450 at RCPT; ``data_reply`` (e.g.
+    ``"554 5.7.1 rejected as spam"``) answers DATA instead of accepting the message. ``tls`` with
     ``starttls=True`` requires STARTTLS before anything else; with ``starttls=False`` the whole
     connection is TLS (SMTPS). ``auth=(user, password)`` checks AUTH LOGIN or PLAIN (required
-    after STARTTLS; offered but optional on SMTPS, see ``start``). ``stop()`` and ``start()`` again, on the same port, simulate an outage.
+    after STARTTLS; offered but optional on SMTPS, see ``start``). ``stop()`` and ``start()``
+    again, on the same port, simulate an outage.
     """
 
     def __init__(
@@ -164,6 +168,7 @@ class SmtpSink:
         *,
         refuse: Iterable[str] = (),
         defer: Iterable[str] = (),
+        data_reply: str | None = None,
         tls: TlsFiles | None = None,
         starttls: bool = True,
         auth: tuple[str, str] | None = None,
@@ -172,6 +177,7 @@ class SmtpSink:
             raise ValueError("AUTH without TLS: give tls= too (aiosmtpd warns otherwise)")
         self.refuse = frozenset(refuse)
         self.defer = frozenset(defer)
+        self.data_reply = data_reply
         self.tls = tls
         self.starttls = starttls
         self.auth = auth

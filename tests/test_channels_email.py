@@ -6,13 +6,12 @@ import pytest
 
 from notifications import ChannelConfigError, DeliveryError, Message, get_channel
 from notifications.email import EmailChannel
-from tests.loopback import (  # noqa: F401  (pytest fixtures, used by name)
-    SmtpSink,
-    TlsFiles,
-    free_port,
-    smtp_sink,
-    tls_files,
-)
+from tests import loopback
+from tests.loopback import SmtpSink, TlsFiles, free_port
+
+# pytest fixtures from tests/loopback.py, requested by name below
+smtp_sink = loopback.smtp_sink
+tls_files = loopback.tls_files
 
 LI = Message(
     recipient="李明",
@@ -119,9 +118,9 @@ def test_untrusted_server_certificate_is_a_permanent_error(tls_files: TlsFiles) 
 
 
 def test_refused_recipient_is_a_permanent_error() -> None:
-    with SmtpSink(refuse=["li.ming@school.example"]) as sink:
-        with pytest.raises(DeliveryError) as caught:
-            get_channel("email", sink.client_config()).send(LI)
+    sink = SmtpSink(refuse=["li.ming@school.example"])
+    with sink, pytest.raises(DeliveryError) as caught:
+        get_channel("email", sink.client_config()).send(LI)
 
     assert caught.value.permanent
     assert "550" in str(caught.value) and "li.ming@school.example" in str(caught.value)
@@ -129,12 +128,25 @@ def test_refused_recipient_is_a_permanent_error() -> None:
 
 
 def test_deferred_recipient_is_a_temporary_error() -> None:
-    with SmtpSink(defer=["li.ming@school.example"]) as sink:
-        with pytest.raises(DeliveryError) as caught:
-            get_channel("email", sink.client_config()).send(LI)
+    sink = SmtpSink(defer=["li.ming@school.example"])
+    with sink, pytest.raises(DeliveryError) as caught:
+        get_channel("email", sink.client_config()).send(LI)
 
     assert not caught.value.permanent
     assert "450" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("reply", "permanent"),
+    [("554 5.7.1 Message rejected as spam", True), ("451 4.3.0 Local error, try later", False)],
+)
+def test_message_rejected_at_data_is_permanent_only_for_5xx(reply: str, permanent: bool) -> None:
+    sink = SmtpSink(data_reply=reply)
+    with sink, pytest.raises(DeliveryError) as caught:
+        get_channel("email", sink.client_config()).send(LI)
+
+    assert caught.value.permanent is permanent
+    assert reply in str(caught.value)
 
 
 def test_server_down_is_a_temporary_error_and_delivery_resumes_after_restart() -> None:
@@ -203,7 +215,9 @@ def test_sending_to_an_invalid_address_is_a_permanent_error(smtp_sink: SmtpSink)
         ({"host": "h", "sender": "a@b.cn", "pasword": "x"}, "email: pasword: unknown field"),
     ],
 )
-def test_bad_config_names_the_channel_and_the_field(config: dict[str, object], expected: str) -> None:
+def test_bad_config_names_the_channel_and_the_field(
+    config: dict[str, object], expected: str
+) -> None:
     with pytest.raises(ChannelConfigError) as caught:
         get_channel("email", config)
 

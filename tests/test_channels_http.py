@@ -19,7 +19,10 @@ from notifications import CHANNELS, Channel, ChannelConfigError, DeliveryError, 
 from notifications.dingtalk import DingTalkRobot
 from notifications.feishu import FeishuRobot
 from notifications.wecom import MAX_CONTENT_BYTES
-from tests.loopback import HttpReceiver, free_port, http_receiver  # noqa: F401  (fixture)
+from tests import loopback
+from tests.loopback import HttpReceiver, free_port
+
+http_receiver = loopback.http_receiver  # pytest fixture, requested by name below
 
 WECOM_KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 DINGTALK_TOKEN = "5e3c9b1f0a7d4e2b8c6a1f9e0d3b7c5a2e4f6a8b0c1d3e5f7a9b2c4d6e8f0a1b"
@@ -73,7 +76,10 @@ def test_wecom_group_message_without_address_mentions_nobody(http_receiver: Http
 
     wecom(http_receiver).send(Message("后勤群", "", "s", "本周待办汇总"))
 
-    assert http_receiver.requests[0].json() == {"msgtype": "text", "text": {"content": "本周待办汇总"}}
+    assert http_receiver.requests[0].json() == {
+        "msgtype": "text",
+        "text": {"content": "本周待办汇总"},
+    }
 
 
 def test_wecom_errcode_is_a_permanent_error_with_errmsg_and_masked_key(
@@ -153,6 +159,7 @@ def test_dingtalk_signature_verifies_with_the_secret(http_receiver: HttpReceiver
 def test_dingtalk_sign_is_url_encoded_in_the_query(http_receiver: HttpReceiver) -> None:
     http_receiver.reply(DINGTALK_PATH, json={"errcode": 0, "errmsg": "ok"})
     config = {"token": DINGTALK_TOKEN, "secret": DINGTALK_SECRET, "base_url": http_receiver.url}
+    # At this instant the base64 signature contains "+", "/" and "=", all of which need escaping.
     robot = DingTalkRobot(config, clock=lambda: 1763856000.123)
 
     robot.send(LI)
@@ -160,8 +167,9 @@ def test_dingtalk_sign_is_url_encoded_in_the_query(http_receiver: HttpReceiver) 
     raw = http_receiver.requests[0].raw_query
     sign = raw.split("sign=")[1].split("&")[0]
     assert "timestamp=1763856000123" in raw
-    assert sign.endswith("%3D")  # base64 of 32 bytes ends in "=", which must be escaped
+    assert all(c in http_receiver.requests[0].query["sign"] for c in "+/=")
     assert not any(c in sign for c in "+/=")
+    assert "%2B" in sign and "%2F" in sign and sign.endswith("%3D")
 
 
 def test_dingtalk_sign_mismatch_is_permanent_and_secrets_are_masked(
@@ -273,7 +281,10 @@ def test_webhook_posts_message_fields_with_idempotency_key_and_configured_header
     http_receiver: HttpReceiver,
 ) -> None:
     http_receiver.reply("/hooks/houqin", status=204)
-    config = {"url": f"{http_receiver.url}/hooks/houqin", "headers": {"Authorization": "Bearer t0k"}}
+    config = {
+        "url": f"{http_receiver.url}/hooks/houqin",
+        "headers": {"Authorization": "Bearer t0k"},
+    }
 
     get_channel("webhook", config).send(Message("李明", "li-0042", LI.subject, LI.text, key=LI.key))
 
@@ -423,7 +434,9 @@ def test_unknown_channel_lists_the_known_ones() -> None:
     with pytest.raises(ChannelConfigError) as caught:
         get_channel("sms", {})
 
-    assert str(caught.value) == "sms: unknown channel (known: dingtalk, email, feishu, webhook, wecom)"
+    assert (
+        str(caught.value) == "sms: unknown channel (known: dingtalk, email, feishu, webhook, wecom)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -434,7 +447,11 @@ def test_unknown_channel_lists_the_known_ones() -> None:
         ("wecom", "1380013800", "not a Chinese mobile number (11 digits starting with 1)"),
         ("wecom", "+8613800138000", "not a Chinese mobile number (11 digits starting with 1)"),
         ("dingtalk", "19912345678", None),
-        ("dingtalk", "li.ming@school.example", "not a Chinese mobile number (11 digits starting with 1)"),
+        (
+            "dingtalk",
+            "li.ming@school.example",
+            "not a Chinese mobile number (11 digits starting with 1)",
+        ),
         ("feishu", "ou_7d8a6e6df7621556ce0d21922b676706", None),
         ("feishu", "3e1b9c2d", None),  # a user_id
         ("feishu", "李 明", "not a Feishu open_id or user_id (e.g. ou_...)"),

@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from calendars import CalendarBook, SchoolYear, load_book
 from houqin.due_rules import (
@@ -120,6 +122,36 @@ def test_a_rule_prints_in_one_canonical_spelling(text: str, canonical: str) -> N
     assert parse_due(canonical) == replace(parse_due(text), text=canonical)
 
 
+_times = st.none() | st.builds(time, st.integers(0, 23), st.integers(0, 59))
+_rules = st.one_of(
+    st.builds(
+        lambda d, at: DueRule("date", month=d.month, day=d.day, at=at),
+        st.dates(date(2026, 1, 1), date(2026, 12, 31)),  # 2026 is not a leap year: no 02-29
+        _times,
+    ),
+    st.builds(lambda m, at: DueRule("month", month=m, at=at), st.integers(1, 12), _times),
+    st.builds(
+        lambda a, n, unit, at: DueRule("anchor", anchor=a, offset=n, unit=unit, at=at),
+        st.sampled_from(sorted(KNOWN_ANCHORS)),
+        st.integers(-60, 60),
+        st.sampled_from(["days", "weeks", "workdays"]),
+        _times,
+    ),
+    st.builds(
+        lambda a, at: DueRule("anchor", anchor=a, at=at),
+        st.sampled_from(sorted(KNOWN_ANCHORS)),
+        _times,
+    ),
+)
+
+
+@given(_rules)
+def test_every_rule_reads_back_from_its_canonical_spelling(rule: DueRule) -> None:
+    text = str(rule)
+
+    assert parse_due(text) == replace(rule, text=text)
+
+
 def test_parse_time_reads_hours_and_minutes() -> None:
     assert parse_time(" 7:05 ") == time(7, 5)
     with pytest.raises(DueRuleError, match="24-hour clock"):
@@ -217,6 +249,14 @@ def test_workdays_skip_national_day_and_count_its_make_up_saturday(
     )
 
     assert resolve(text, book, autumn_campaign).date == expected
+
+
+def test_zero_workdays_is_the_anchor_or_the_next_working_day(
+    book: CalendarBook, year_2026: SchoolYear
+) -> None:
+    # gaokao.end 2027-06-09 is 端午 (a day off); gaokao.start 2027-06-07 is a Monday.
+    assert resolve("gaokao.end + 0 workdays", book, year_2026).date == date(2027, 6, 10)
+    assert resolve("gaokao.start + 0 workdays", book, year_2026).date == date(2027, 6, 7)
 
 
 def test_month_rule_is_the_last_working_day_of_that_month_in_the_period(

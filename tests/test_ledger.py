@@ -1,4 +1,4 @@
-"""The ledger's schema: migrations agree with the models, instants stay aware, audit is append-only."""
+"""The ledger schema: migrations match the models, instants stay aware, audit is append-only."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from houqin import audit
 from houqin.models import AuditEvent, Base, Item
-from tests.factories import make_person, make_run, make_school, make_item
+from tests.factories import make_item, make_person, make_run, make_school
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,9 @@ def test_deadlines_come_back_time_zone_aware_in_utc(session: Session) -> None:
     assert loaded.due_at.tzinfo is not None
     assert loaded.due_at == due
     assert loaded.due_at.astimezone(UTC).hour == 17
-    assert pendulum.instance(loaded.due_at).in_tz("Asia/Shanghai").date().isoformat() == "2026-10-01"
+    assert (
+        pendulum.instance(loaded.due_at).in_tz("Asia/Shanghai").date().isoformat() == "2026-10-01"
+    )
 
 
 def test_audit_events_cannot_be_changed_or_deleted(session: Session) -> None:

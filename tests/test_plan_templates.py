@@ -192,7 +192,9 @@ def test_version_ignores_comments_key_order_defaults_and_rule_spelling(tmp_path:
                 role: property_manager
                 title: {zh-CN: 校园全面消杀, en: Pest control of the whole campus}
                 due: gaokao.start-1 workday
-                steps: [{zh-CN: 联系消杀公司}, {zh-CN: 对易滋生害虫的地方全面消杀, en: Treat every pest-prone spot}]
+                steps:
+                  - {zh-CN: 联系消杀公司}
+                  - {en: Treat every pest-prone spot, zh-CN: 对易滋生害虫的地方全面消杀}
                 source: 篇8 一.2
                 headcount: 2
                 evidence: photo
@@ -206,8 +208,9 @@ def test_version_ignores_comments_key_order_defaults_and_rule_spelling(tmp_path:
           - key: wrap_up
             title: {zh-CN: 考后总结, en: Wrap-up}
             items:
-              - {key: summary, title: {zh-CN: 工作总结, en: Write the summary}, role: logistics_head,
-                 due: month 6, evidence: note, depends_on: [pest_control, night_patrol]}
+              - {key: summary, title: {zh-CN: 工作总结, en: Write the summary},
+                 role: logistics_head, due: month 6, evidence: note,
+                 depends_on: [pest_control, night_patrol]}
         """)
 
     rewritten = load_template_file(write(tmp_path, "elsewhere.yaml", reordered))
@@ -387,7 +390,7 @@ def test_term_anchors_need_a_term_period(tmp_path: Path) -> None:
         ("  steps: [{zh-CN: 扫地, note: x}]", "steps[0].note", "unknown field 'note'"),
         ("  depends_on: sweep", "depends_on", "expected a list, found 'sweep'"),
         ("  source: [a, b]", "source", "expected text, found a list"),
-        ("  title: {zh-CN: 又一个}", "title", "field given twice (first at line 11)"),
+        ("  title: {zh-CN: 又一个}", "title", "field given twice (first at line 10)"),
     ],
 )
 def test_a_bad_item_value_is_reported_at_its_line(

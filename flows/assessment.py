@@ -1,0 +1,41 @@
+"""The assessment score of a school for a quarter or a term, as files."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from houqin import clock
+from houqin.db import make_engine, unit_of_work
+from houqin.people import get_school
+from houqin.reports import output
+from houqin.reports.assessment import assess
+from houqin.settings import get_settings
+from houqin.standards import get_standard
+
+
+@flow(name="assessment")
+def assessment(
+    school: str,
+    period: str,
+    standard: str = "primary_school",
+    formats: tuple[str, ...] = ("html", "pdf", "xlsx"),
+    lang: str = "zh-CN",
+    today: date | None = None,
+    out_dir: str | None = None,
+) -> dict[str, Any]:
+    """Score ``school`` for ``period`` (2027Q1, 2026-2027/1) by ``standard``; write the files."""
+    settings = get_settings()
+    now = clock.moment(today, "18:00", settings.timezone) if today else clock.now(settings.timezone)
+    with unit_of_work(make_engine(settings)) as session:
+        result = assess(session, standard=get_standard(standard),
+                        school=get_school(session, school), period=period, now=now)  # fmt: skip
+    folder = Path(out_dir) if out_dir else settings.data_dir / "reports"
+    stem = f"assessment-{school}-{result.window.label.replace('/', '-')}"
+    paths = {fmt: str(output.write(result, fmt, folder / f"{stem}.{fmt}", lang)) for fmt in formats}
+    vetoes = [v.veto.key for v in result.fired]
+    get_run_logger().info("%s %s: %s points, %s", school, period, result.total, result.band.key)
+    return {"total": result.total, "band": result.band.key, "vetoes": vetoes, "paths": paths}

@@ -1,0 +1,36 @@
+"""The completion report of a plan run, as files: run on demand, or when the run's last item
+is closed (a Prefect automation on ``houqin.plan.completed`` can start it)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+
+from houqin import clock
+from houqin.db import make_engine, unit_of_work
+from houqin.reports import completion, output
+from houqin.settings import get_settings
+
+
+@flow(name="completion-report")
+def completion_report(
+    run_id: int,
+    formats: tuple[str, ...] = ("html", "pdf", "xlsx"),
+    out_dir: str | None = None,
+    lang: str = "zh-CN",
+    today: date | None = None,
+) -> dict[str, str]:
+    """Write the report of plan run ``run_id`` in each format; returns format -> path."""
+    settings = get_settings()
+    now = clock.moment(today, "18:00", settings.timezone) if today else clock.now(settings.timezone)
+    with unit_of_work(make_engine(settings)) as session:
+        report = completion.build(session, run_id=run_id, now=now, photo_root=settings.data_dir)
+    folder = Path(out_dir) if out_dir else settings.data_dir / "reports"
+    paths = {
+        fmt: str(output.write(report, fmt, folder / f"completion-{run_id}.{fmt}", lang))
+        for fmt in formats
+    }
+    get_run_logger().info("completion report of run %s: %s", run_id, ", ".join(paths.values()))
+    return paths

@@ -1,0 +1,47 @@
+"""The overdue digest for leadership (weekly, and on demand), as text, HTML and PDF.
+
+Delivery is the caller's: the returned subject, text body and file paths go to the channels.
+With ``sent=True`` the digest is recorded, so the next one says what changed since this one;
+pass it only when the digest really goes out.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from houqin import clock
+from houqin.db import make_engine, unit_of_work
+from houqin.reports import output, overdue
+from houqin.settings import get_settings
+
+
+@flow(name="overdue-digest")
+def overdue_digest(
+    school: str | None = None,
+    district: str | None = None,
+    sent: bool = False,
+    lang: str = "zh-CN",
+    today: date | None = None,
+    out_dir: str | None = None,
+) -> dict[str, Any]:
+    """Build the digest of a school or a district; write HTML and PDF; return text and paths."""
+    settings = get_settings()
+    now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
+    scope = overdue.scope_of(school=school, district=district)
+    with unit_of_work(make_engine(settings)) as session:
+        digest = overdue.build(session, scope=scope, now=now, sent=sent)
+    subject, text = output.digest_text(digest, lang)
+    folder = Path(out_dir) if out_dir else settings.data_dir / "reports"
+    stem = f"overdue-{scope.replace(':', '-')}-{clock.as_local(now, digest.timezone):%Y%m%d}"
+    html_path = output.write(digest, "html", folder / f"{stem}.html", lang)
+    pdf_path = output.write(digest, "pdf", folder / f"{stem}.pdf", lang)
+    get_run_logger().info("%s: %s overdue, %s new", scope, digest.total, digest.newly_count)
+    return {
+        "scope": scope, "subject": subject, "text": text, "html": output.html(digest, lang),
+        "html_path": str(html_path), "pdf_path": str(pdf_path), "total": digest.total,
+        "newly": digest.newly_count, "resolved": digest.resolved_count, "sent": sent,
+    }  # fmt: skip

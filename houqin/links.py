@@ -1,0 +1,77 @@
+"""Signed, expiring, single-purpose links that open one item for its owner, without a password.
+
+A link carries (item, person, nonce) signed with the secret key. Reading it checks the signature
+and age; using it to change the item records the nonce in ``used_link`` so a second use is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from houqin.errors import UserError
+from houqin.models import UsedLink
+from houqin.settings import Settings
+
+SALT = "houqin.item-link"
+DEFAULT_TTL_DAYS = 14
+
+
+class LinkError(UserError):
+    """An expired, forged, malformed or already used link."""
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    item_id: int
+    person_id: int
+    nonce: str
+
+
+def _serializer(secret: str, now: datetime) -> URLSafeTimedSerializer:
+    """A serializer whose clock is ``now``, so links can be tested on replayed days."""
+    stamp = int(now.timestamp())
+
+    class _Signer(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return stamp
+
+    return URLSafeTimedSerializer(secret, salt=SALT, signer=_Signer)
+
+
+def make_token(settings: Settings, *, item_id: int, person_id: int, now: datetime) -> str:
+    signer = _serializer(settings.secret_key, now)
+    return signer.dumps([item_id, person_id, secrets.token_urlsafe(9)])
+
+
+def make_link(settings: Settings, *, item_id: int, person_id: int, now: datetime) -> str:
+    token = make_token(settings, item_id=item_id, person_id=person_id, now=now)
+    return f"{settings.base_url.rstrip('/')}/l/{token}"
+
+
+def read_token(
+    settings: Settings, token: str, *, now: datetime, ttl_days: int = DEFAULT_TTL_DAYS
+) -> LinkClaim:
+    signer = _serializer(settings.secret_key, now)
+    try:
+        item_id, person_id, nonce = signer.loads(token, max_age=ttl_days * 86400)
+    except SignatureExpired:
+        raise LinkError("this link has expired; open Houqin and log in / 链接已过期") from None
+    except (BadSignature, ValueError, TypeError):
+        raise LinkError("this link is not valid / 链接无效") from None
+    return LinkClaim(int(item_id), int(person_id), str(nonce))
+
+
+def use_token(session: Session, claim: LinkClaim, *, now: datetime) -> None:
+    """Mark a link used; raises LinkError if it was used before (also by a concurrent request)."""
+    try:
+        with session.begin_nested():
+            session.add(UsedLink(nonce=claim.nonce, item_id=claim.item_id, used_at=now))
+            session.flush()
+    except IntegrityError:
+        raise LinkError("this link was already used / 链接已使用") from None

@@ -1,0 +1,357 @@
+"""Reading one standards file: the YAML nodes checked field by field, every problem located.
+
+Kept apart from ``houqin.standards`` (what a standard holds, where files are found) because the
+checks are most of the code and only the loader needs them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from houqin.errors import Problem
+from houqin.roles import ROLES
+from houqin.standards import (
+    LEDGER_INPUTS,
+    SOURCES,
+    UNITS,
+    Band,
+    Category,
+    Deduction,
+    Kpi,
+    KpiInput,
+    Standard,
+    Title,
+    Veto,
+)
+
+_KEY = re.compile(r"[a-z][a-z0-9_]*")
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_TOP = ("key", "title", "source", "levels", "no_data_level", "supervision", "bands",
+        "categories", "deductions", "vetoes")  # fmt: skip
+_TOP_REQUIRED = ("key", "title", "levels", "supervision", "bands", "categories")
+_KPI = ("weight", "unit", "better", "input", "levels")
+_KPI_REQUIRED = ("weight", "unit", "input", "levels")
+_INPUT = ("ledger", "inspection", "roles", "plans", "limit_minutes", "limit_hours")
+_LIMIT = {"repair_response": "limit_minutes", "repair_completion": "limit_hours"}
+Node = yaml.Node
+Weights = tuple[tuple[str, float], ...]
+
+
+def read(
+    root: Node, file: str, known_plans: set[str] | None
+) -> tuple[Standard | None, list[Problem]]:
+    """The standard in ``root`` (None if there is any problem) and the problems found."""
+    reader = _Reader(file, known_plans)
+    standard = reader.standard(root)
+    return (None if reader.problems else standard), reader.problems
+
+
+class _Reader:
+    def __init__(self, file: str, known_plans: set[str] | None):
+        self.file, self.known_plans = file, known_plans
+        self.problems: list[Problem] = []
+        self.keys: dict[str, int | None] = {}  # KPI, veto, deduction keys: one namespace
+
+    def standard(self, root: Node) -> Standard | None:
+        f = self.fields(root, "", _TOP, _TOP_REQUIRED)
+        if f is None:
+            return None
+        key = self.key(f.get("key"), "key", unique=False)
+        title = self.title(f.get("title"), "title")
+        names = self.level_names(f.get("levels"))
+        no_data = self.number(f.get("no_data_level", None), "no_data_level", 1, 5, default=1)
+        supervision = self.weights(f.get("supervision"), "supervision")
+        bands = self.bands(f.get("bands"))
+        categories = self.categories(f.get("categories"), supervision)
+        deductions = tuple(
+            Deduction(k, t, self.number(s.get("points"), f"{w}.points", 0) or 0,
+                      self.number(s.get("max"), f"{w}.max", 0, default=None))
+            for w, s, k, t in self.named(f.get("deductions"), "deductions", ("points", "max"),
+                                         ("points",))
+        )  # fmt: skip
+        vetoes = tuple(
+            Veto(k, t, self.text(s["source"], f"{w}.source") if "source" in s else None)
+            for w, s, k, t in self.named(f.get("vetoes"), "vetoes", ("source",), ())
+        )
+        source = self.text(f["source"], "source") if "source" in f else None
+        if self.problems or None in (key, title, no_data):
+            return None
+        return Standard(
+            key, title, source, names, int(no_data), supervision, bands,  # type: ignore[arg-type]
+            categories, deductions, vetoes, self.file,
+        )  # fmt: skip
+
+    def level_names(self, node: Node | None) -> dict[int, Title]:
+        names = {}
+        for name, value in self.mapping(node, "levels"):
+            if name not in ("1", "2", "3", "4", "5"):
+                self.fail(value, f"levels.{name}", "levels are 1, 2, 3, 4 and 5")
+            elif (title := self.title(value, f"levels.{name}")) is not None:
+                names[int(name)] = title
+        if node is not None and len(names) != 5:
+            self.fail(node, "levels", "name all five levels, 1 (lowest) to 5 (highest)")
+        return names
+
+    def bands(self, node: Node | None) -> tuple[Band, ...]:
+        bands: list[Band] = []
+        entries = self.named(node, "bands", ("min", "zh-CN", "en"), ("min", "zh-CN"), False)
+        for w, f, key, _ in entries:
+            low = self.number(f.get("min"), f"{w}.min", 0, 100)
+            zh = self.text(f.get("zh-CN"), f"{w}.zh-CN")
+            en = self.text(f["en"], f"{w}.en") if "en" in f else None
+            if low is not None and bands and low >= bands[-1].min:
+                self.fail(f["min"], f"{w}.min", "list bands from the highest minimum down")
+            elif low is not None and zh is not None:
+                bands.append(Band(key, low, Title(zh, en)))
+        if bands and bands[-1].min != 0:
+            self.fail(node, "bands", "the last band must have min: 0 (it takes the rest)")
+        return tuple(bands)
+
+    def categories(self, node: Node | None, supervision: Weights) -> tuple[Category, ...]:
+        cats = []
+        for w, f, key, title in self.named(node, "categories", ("weight", "kpis"),
+                                           ("weight", "kpis")):  # fmt: skip
+            weight = self.number(f.get("weight"), f"{w}.weight", 0, 100)
+            kpis = [
+                self.kpi(kw, kf, k, t, key, supervision)
+                for kw, kf, k, t in self.named(f.get("kpis"), f"{w}.kpis", _KPI, _KPI_REQUIRED)
+            ]
+            given = sum(k.weight for k in kpis if k is not None)
+            if weight is not None and None not in kpis and abs(given - weight) > 1e-9:
+                message = f"its KPI weights add up to {given:g}, not {weight:g}"
+                self.fail(f["weight"], f"{w}.weight", message)
+            if weight is not None:
+                cats.append(Category(key, title, weight, tuple(k for k in kpis if k)))
+        total = sum(c.weight for c in cats)
+        if cats and abs(total - 100) > 1e-9:
+            self.fail(node, "categories", f"category weights add up to {total:g}, not 100")
+        return tuple(cats)
+
+    def kpi(
+        self, w: str, f: dict[str, Node], key: str, title: Title, category: str,
+        supervision: Weights,
+    ) -> Kpi | None:  # fmt: skip
+        weight = self.number(f.get("weight"), f"{w}.weight", 0, 100)
+        unit = self.choice(f.get("unit"), f"{w}.unit", UNITS)
+        better = self.choice(f.get("better"), f"{w}.better", ("higher", "lower"), "higher")
+        given = self.kpi_input(f.get("input"), f"{w}.input", unit, supervision)
+        high = 100 if unit == "percent" else None
+        nodes = self.items(f.get("levels"), f"{w}.levels")
+        bounds = [self.number(n, f"{w}.levels[{i}]", 0, high) for i, n in enumerate(nodes)]
+        if len(bounds) != 4:
+            message = "give four bounds: for levels 5, 4, 3 and 2 (beyond them is level 1)"
+            self.fail(f.get("levels"), f"{w}.levels", message)
+        elif None not in bounds and (
+            bounds != sorted(bounds, reverse=better == "higher") or len(set(bounds)) != 4
+        ):
+            way = "decrease" if better == "higher" else "increase (better: lower)"
+            self.fail(f["levels"], f"{w}.levels", f"the bounds must strictly {way}")
+        if None in (weight, unit, better, given) or len(bounds) != 4 or None in bounds:
+            return None
+        return Kpi(key, title, category, weight, unit, better, given, tuple(bounds))  # type: ignore[arg-type]
+
+    def kpi_input(
+        self, node: Node | None, w: str, unit: str | None, supervision: Weights
+    ) -> KpiInput | None:
+        f = self.fields(node, w, _INPUT, ())
+        if f is None:
+            return None
+        if ("ledger" in f) == ("inspection" in f):
+            self.fail(node, w, "give either ledger: <measure> or inspection: <sources>")
+            return None
+        if "inspection" in f:
+            for extra in set(f) - {"inspection"}:
+                self.fail(f[extra], f"{w}.{extra}", "applies to ledger inputs only")
+            spec = f["inspection"]
+            if isinstance(spec, yaml.MappingNode):
+                sources = self.weights(spec, f"{w}.inspection")
+            else:
+                sources = self.source_list(spec, f"{w}.inspection", supervision)
+            return KpiInput("inspection", sources=sources) if sources else None
+        kind = self.choice(f["ledger"], f"{w}.ledger", tuple(LEDGER_INPUTS))
+        if kind is None:
+            return None
+        if unit is not None and LEDGER_INPUTS[kind] != unit:
+            self.fail(f["ledger"], f"{w}.ledger", f"{kind} gives unit: {LEDGER_INPUTS[kind]}")
+        need = _LIMIT.get(kind)
+        allowed = {"ledger", need} if need else {"ledger", "roles", "plans"}
+        for extra in set(f) - allowed:
+            self.fail(f[extra], f"{w}.{extra}", f"does not apply to ledger: {kind}")
+        if need and need not in f:
+            self.fail(node, f"{w}.{need}", f"missing required field for ledger: {kind}")
+        limit = self.number(f[need], f"{w}.{need}", 0) if need and need in f else None
+        return KpiInput(
+            kind,
+            roles=self.names(f.get("roles"), f"{w}.roles", set(ROLES), "role"),
+            plans=self.names(f.get("plans"), f"{w}.plans", self.known_plans, "plan template"),
+            limit_minutes=limit if need == "limit_minutes" else None,
+            limit_hours=limit if need == "limit_hours" else None,
+        )
+
+    def weights(self, node: Node | None, where: str) -> Weights:
+        pairs = []
+        for name, value in self.mapping(node, where):
+            weight = self.number(value, f"{where}.{name}", 0, 1)
+            if name not in SOURCES:
+                self.fail(value, f"{where}.{name}", f"sources are: {', '.join(SOURCES)}")
+            elif weight:
+                pairs.append((name, weight))
+        total = sum(w for _, w in pairs)
+        if pairs and abs(total - 1) > 1e-9:
+            self.fail(node, where, f"weights add up to {total:g}, not 1")
+        return tuple(pairs)
+
+    def source_list(self, node: Node, where: str, supervision: Weights) -> Weights:
+        """Sources listed by name take their supervision weights, rescaled to add up to 1."""
+        names = self.names(node, where, set(SOURCES), "source")
+        chosen = [(s, w) for s, w in supervision if s in names]
+        total = sum(w for _, w in chosen)
+        if names and not chosen and supervision:
+            self.fail(node, where, "none of these sources has a weight under supervision")
+        return tuple((s, w / total) for s, w in chosen)
+
+    # -- nodes -------------------------------------------------------------------------------
+
+    def fail(self, node: Node | None, where: str, message: str) -> None:
+        mark = getattr(node, "start_mark", None)
+        self.problems.append(Problem(self.file, mark.line + 1 if mark else None, where, message))
+
+    def fields(
+        self, node: Node | None, where: str, allowed: tuple[str, ...], required: tuple[str, ...]
+    ) -> dict[str, Node] | None:
+        """A mapping's values by name; unknown, repeated and missing fields are reported."""
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, where, f"expected a mapping, found {_kind(node)}")
+            return None
+        found = {}
+        for name, value in self.mapping(node, where):
+            if name in allowed:
+                found[name] = value
+            else:
+                self.fail(value, _join(where, name), f"unknown field {name!r}")
+        for name in required:
+            if name not in found:
+                self.fail(node, _join(where, name), "missing required field")
+        return found
+
+    def mapping(self, node: Node | None, where: str) -> list[tuple[str, Node]]:
+        if node is None:
+            return []
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, where, f"expected a mapping, found {_kind(node)}")
+            return []
+        pairs: dict[str, Node] = {}
+        for key_node, value in node.value:
+            name = str(key_node.value)
+            if name in pairs:
+                self.fail(key_node, _join(where, name), "field given twice")
+            pairs[name] = value
+        return list(pairs.items())
+
+    def items(self, node: Node | None, where: str) -> list[Node]:
+        if node is None:
+            return []
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, where, f"expected a list, found {_kind(node)}")
+            return []
+        return list(node.value)
+
+    def named(
+        self, node: Node | None, where: str, allowed: tuple[str, ...], required: tuple[str, ...],
+        titled: bool = True,
+    ) -> list[tuple[str, dict[str, Node], str, Title]]:  # fmt: skip
+        """List entries that each have a key (unique in the file) and, if titled, a title."""
+        head = ("key", "title") if titled else ("key",)
+        out = []
+        for i, entry in enumerate(self.items(node, where)):
+            w = f"{where}[{i}]"
+            f = self.fields(entry, w, head + allowed, head + required)
+            if f is None:
+                continue
+            key = self.key(f.get("key"), f"{w}.key", unique=where != "bands")
+            title = self.title(f.get("title"), f"{w}.title") if titled else Title("")
+            if key is not None and title is not None:
+                out.append((w, f, key, title))
+        return out
+
+    def key(self, node: Node | None, where: str, unique: bool = True) -> str | None:
+        text = self.text(node, where)
+        if text is None:
+            return None
+        if not _KEY.fullmatch(text):
+            self.fail(node, where, f"key {text!r} must match [a-z][a-z0-9_]*")
+            return None
+        if unique and text in self.keys:
+            self.fail(node, where, f"key {text!r} is already used (line {self.keys[text]})")
+            return None
+        if unique:
+            self.keys[text] = node.start_mark.line + 1 if node is not None else None
+        return text
+
+    def title(self, node: Node | None, where: str) -> Title | None:
+        f = self.fields(node, where, ("zh-CN", "en"), ("zh-CN",))
+        if f is None or "zh-CN" not in f:
+            return None
+        zh = self.text(f["zh-CN"], f"{where}.zh-CN")
+        en = self.text(f["en"], f"{where}.en") if "en" in f else None
+        return Title(zh, en) if zh else None
+
+    def text(self, node: Node | None, where: str) -> str | None:
+        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+            self.fail(node, where, f"expected text, found {_kind(node)}")
+            return None
+        return str(node.value).strip()
+
+    def number(
+        self, node: Node | None, where: str, low: float | None = None,
+        high: float | None = None, *, default: Any = ...,
+    ) -> Any:  # fmt: skip
+        """A number within [low, high]; a missing optional one is ``default``."""
+        if node is None and default is not ...:
+            return default
+        if not (isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS):
+            self.fail(node, where, f"expected a number, found {_kind(node)}")
+            return None
+        value = float(node.value)
+        if (low is not None and value < low) or (high is not None and value > high):
+            self.fail(node, where, f"{value:g} is out of range ({low:g} to {high or '∞'})")
+            return None
+        return value
+
+    def choice(
+        self, node: Node | None, where: str, allowed: tuple[str, ...], default: str | None = None
+    ) -> str | None:
+        if node is None:
+            return default
+        value = self.text(node, where)
+        if value is not None and value not in allowed:
+            self.fail(node, where, f"{value!r} is not one of: {', '.join(allowed)}")
+            return None
+        return value
+
+    def names(
+        self, node: Node | None, where: str, known: set[str] | None, what: str
+    ) -> tuple[str, ...]:
+        out = []
+        for i, n in enumerate(self.items(node, where)):
+            name = self.text(n, f"{where}[{i}]")
+            if name is not None and known is not None and name not in known:
+                self.fail(n, f"{where}[{i}]", f"unknown {what} {name!r}")
+            elif name is not None:
+                out.append(name)
+        return tuple(out)
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _kind(node: Node | None) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return "nothing" if node is None or node.value in ("", "~", "null") else repr(node.value)

@@ -1,0 +1,73 @@
+"""``make_app(settings)``: the web UI as one FastAPI application. Nothing is built at import.
+
+    uvicorn --factory houqin.web.app:create_app     # or: houqin serve
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from calendars import CalendarBook
+from houqin.accounts import default_hasher
+from houqin.db import make_engine
+from houqin.plan_templates import PlanTemplate
+from houqin.settings import Settings, get_settings
+from houqin.sources import load_calendars, load_plans
+from houqin.web import board, errors, head, ical, links, login, outbox, review, staff, ticks
+from houqin.web.middleware import RequestState
+from houqin.web.render import environment
+
+STATIC = Path(__file__).parent / "static"
+
+
+class Sources:
+    """Plan templates and calendars, read on first use and kept: they change with a deploy."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._plans: dict[str, PlanTemplate] | None = None
+        self._book: CalendarBook | None = None
+
+    def plans(self) -> dict[str, PlanTemplate]:
+        with self._lock:
+            if self._plans is None:
+                self._plans = load_plans(self.settings)
+            return self._plans
+
+    def book(self) -> CalendarBook:
+        with self._lock:
+            if self._book is None:
+                self._book = load_calendars(self.settings)
+            return self._book
+
+
+def make_app(
+    settings: Settings, *, engine: Engine | None = None, hasher: PasswordHasher | None = None
+) -> FastAPI:
+    """The application. Tests pass their own settings (and a cheap password hasher)."""
+    app = FastAPI(title="Houqin 后勤", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings)
+    app.state.hasher = hasher or default_hasher()
+    app.state.secure = settings.base_url.startswith("https://")
+    app.state.templates = environment()
+    app.state.sources = Sources(settings)
+    errors.install(app)
+    for module in (login, staff, ticks, head, board, outbox, review, links, ical):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(RequestState, secure=app.state.secure)
+    return app
+
+
+def create_app() -> Any:
+    """For ``uvicorn --factory``: the app from the environment's settings."""
+    return make_app(get_settings())

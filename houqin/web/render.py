@@ -1,0 +1,65 @@
+"""Rendering pages: one Jinja2 environment per app, with the helpers every template uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from houqin.accounts import role_label
+from houqin.web import csrf, i18n
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(STATUS=i18n.STATUS, DELIVERY=i18n.DELIVERY, EVIDENCE=i18n.EVIDENCE,
+                       ACTIONS=i18n.ACTIONS)
+    return env
+
+
+def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    lang: str = getattr(request.state, "lang", i18n.DEFAULT)
+    tz: str = request.app.state.settings.timezone
+
+    def t(zh: str, en: str) -> str:
+        return i18n.pick(lang, zh, en)
+
+    def when(instant: datetime | None, zone: str | None = None, time: bool = True) -> str:
+        return i18n.fmt_when(instant, zone or tz, lang, time=time)
+
+    def lab(table: dict[str, tuple[str, str]], key: str) -> str:
+        return i18n.label(table, key, lang)
+
+    def switch_lang() -> str:
+        other = "en" if lang.startswith("zh") else "zh-CN"
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        query.append(("lang", other))
+        return request.url.path + "?" + urlencode(query)
+
+    page = request.app.state.templates.get_template(template)
+    html = page.render(
+        request=request,
+        lang=lang,
+        t=t,
+        when=when,
+        lab=lab,
+        csrf_token=csrf.token(request) if hasattr(request.state, "csrf_secret") else "",
+        viewer=context.pop("viewer", getattr(request.state, "viewer", None)),
+        role_label=lambda role: role_label(role, lang),
+        switch_lang=switch_lang,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})

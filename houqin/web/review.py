@@ -1,0 +1,124 @@
+"""Leadership's overdue review: what is late, by owner, plan, phase, age (and school for a
+district account), with completion over time as an inline SVG chart.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from houqin.clock import as_local
+from houqin.models import Item, PlanRun, School
+from houqin.web.board import progress
+from houqin.web.chart import Series, line_chart
+from houqin.web.deps import DB, Now, User
+from houqin.web.head import runs_of
+from houqin.web.i18n import pick
+from houqin.web.permissions import require, school_ids
+from houqin.web.render import render
+
+router = APIRouter()
+WINDOW_DAYS = 60
+AGES = [  # (upper bound in days, zh, en)
+    (1, "1 天内", "under 1 day"),
+    (3, "1–3 天", "1–3 days"),
+    (7, "4–7 天", "4–7 days"),
+    (30, "8–30 天", "8–30 days"),
+    (10**6, "30 天以上", "over 30 days"),
+]
+
+
+def age_bucket(days: int, lang: str) -> str:
+    for bound, zh, en in AGES:
+        if days < bound:
+            return pick(lang, zh, en)
+    raise AssertionError("unreachable")
+
+
+@router.get("/review")
+def review(
+    request: Request, viewer: User, session: DB, now: Now, school: str | None = None
+) -> Response:
+    ids = school_ids(session, viewer)
+    require(bool(ids))
+    schools = list(session.scalars(select(School).where(School.id.in_(ids)).order_by(School.code)))
+    if school:
+        chosen = [s.id for s in schools if s.code == school]
+        require(bool(chosen))
+        ids = chosen
+    lang = request.state.lang
+    tz = request.app.state.settings.timezone
+    overdue = list(
+        session.scalars(
+            select(Item)
+            .where(Item.school_id.in_(ids), Item.status == "open", Item.due_at < now)
+            .options(
+                joinedload(Item.owner),
+                joinedload(Item.run).joinedload(PlanRun.template),
+                joinedload(Item.run).joinedload(PlanRun.school),
+            )
+            .order_by(Item.due_at, Item.id)
+        ).unique()
+    )
+    ages = {item.id: (now - item.due_at).days for item in overdue}
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in overdue:
+        plan = item.run.template
+        groups["owner"][f"{item.owner.name}（{item.run.school.name}）" if len(ids) > 1
+                        else item.owner.name] += 1
+        groups["plan"][pick(lang, plan.title_zh, plan.title_en or plan.title_zh)] += 1
+        groups["phase"][pick(lang, item.phase_zh, item.phase_en or item.phase_zh)] += 1
+        groups["age"][age_bucket(ages[item.id], lang)] += 1
+        groups["school"][item.run.school.name] += 1
+    age_order = [pick(lang, zh, en) for _, zh, en in AGES]
+    runs = runs_of(session, ids)
+    return render(
+        request, "review.html.j2", overdue=overdue, ages=ages, groups=groups,
+        age_order=[a for a in age_order if a in groups["age"]], schools=schools,
+        school=school, chart=completion_chart(session, ids, now, tz, lang), runs=runs,
+        counts=progress(session, [r.id for r in runs], now), district=viewer.role == "district",
+    )
+
+
+def completion_series(
+    session: Session, school_ids: list[int], now: datetime, tz: str, days: int = WINDOW_DAYS
+) -> tuple[list[date], list[int], list[int]]:
+    """For each of the last ``days`` days: items due by then, and items done by then."""
+    today = as_local(now, tz).date()
+    span = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    due_on: Counter[date] = Counter()
+    done_on: Counter[date] = Counter()
+    rows = session.execute(
+        select(Item.due_at, Item.completed_at, Item.status)
+        .where(Item.school_id.in_(school_ids), Item.status != "waived")
+    )
+    for due_at, completed_at, status in rows:
+        due_on[max(as_local(due_at, tz).date(), span[0])] += 1
+        if status == "done" and completed_at is not None:
+            done_on[max(as_local(completed_at, tz).date(), span[0])] += 1
+    due, done, d_total, c_total = [], [], 0, 0
+    for day in span:
+        d_total += due_on[day]
+        c_total += done_on[day]
+        due.append(d_total)
+        done.append(c_total)
+    return span, due, done
+
+
+def completion_chart(
+    session: Session, ids: list[int], now: datetime, tz: str, lang: str
+) -> Markup:
+    span, due, done = completion_series(session, ids, now, tz)
+    return line_chart(
+        span,
+        [Series(pick(lang, "截止日已到的事项（累计）", "items due (cumulative)"), due, "#c0392b"),
+         Series(pick(lang, "已完成（累计）", "items done (cumulative)"), done, "#1e7e34")],
+        title=pick(lang, f"近 {WINDOW_DAYS} 天完成情况",
+                   f"Completion over the last {WINDOW_DAYS} days"),
+    )

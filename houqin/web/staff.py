@@ -1,0 +1,196 @@
+"""Staff pages: "my items" by urgency, one item with its steps, evidence and history, photos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from houqin import audit
+from houqin.clock import as_local
+from houqin.items import get_item
+from houqin.models import Evidence, Item, Person, PlanRun
+from houqin.web import uploads
+from houqin.web.deps import DB, Now, User
+from houqin.web.errors import Forbidden
+from houqin.web.permissions import (
+    Viewer,
+    can_manage_school,
+    can_read_item,
+    can_work_item,
+    require,
+    require_role,
+)
+from houqin.web.render import render
+
+router = APIRouter()
+RECENT = timedelta(days=14)
+
+
+@dataclass
+class Bucket:
+    key: str
+    zh: str
+    en: str
+    items: list[Item] = field(default_factory=list)
+
+
+def buckets(items: list[Item], now: datetime, tz: str) -> list[Bucket]:
+    """Overdue, due today, this week (to Sunday), later, and recently done."""
+    today = as_local(now, tz).date()
+    week_end = today + timedelta(days=6 - today.weekday())
+    out = {
+        b.key: b
+        for b in (
+            Bucket("overdue", "已逾期", "Overdue"),
+            Bucket("today", "今天到期", "Due today"),
+            Bucket("week", "本周", "This week"),
+            Bucket("later", "以后", "Later"),
+            Bucket("done", "最近完成", "Recently done"),
+        )
+    }
+    for item in items:
+        if item.status != "open":
+            out["done"].items.append(item)
+            continue
+        day = as_local(item.due_at, tz).date()
+        if item.due_at < now:
+            out["overdue"].items.append(item)
+        elif day == today:
+            out["today"].items.append(item)
+        elif day <= week_end:
+            out["week"].items.append(item)
+        else:
+            out["later"].items.append(item)
+    return list(out.values())
+
+
+def _items_of(session: Session, owner_ids: list[int], now: datetime) -> list[Item]:
+    return list(
+        session.scalars(
+            select(Item)
+            .where(
+                Item.owner_id.in_(owner_ids),
+                or_(Item.status == "open", Item.completed_at >= now - RECENT),
+            )
+            .options(joinedload(Item.owner), joinedload(Item.run).joinedload(PlanRun.template))
+            .order_by(Item.due_at, Item.id)
+        ).unique()
+    )
+
+
+@router.get("/my")
+def my_items(request: Request, viewer: User, session: DB, now: Now) -> Response:
+    if viewer.person is None:
+        return render(request, "my_items.html.j2", buckets=[], team=False, no_person=True, now=now)
+    items = _items_of(session, [viewer.person.id], now)
+    tz = viewer.person.school.timezone
+    return render(request, "my_items.html.j2", buckets=buckets(items, now, tz), team=False,
+                  no_person=False, now=now)
+
+
+@router.get("/team")
+def team_items(request: Request, viewer: User, session: DB, now: Now) -> Response:
+    require_role(viewer, "supervisor")
+    assert viewer.person is not None
+    team = list(session.scalars(select(Person.id).where(Person.supervisor_id == viewer.person.id)))
+    items = _items_of(session, team, now) if team else []
+    tz = viewer.person.school.timezone
+    return render(request, "my_items.html.j2", buckets=buckets(items, now, tz), team=True,
+                  no_person=False, now=now)
+
+
+def readable_item(session: Session, viewer: Viewer, item_id: int) -> Item:
+    """The item if the viewer may read it; 403 (not 404) otherwise, so guessing ids says nothing."""
+    item = session.get(Item, item_id, options=[joinedload(Item.run).joinedload(PlanRun.school)])
+    if item is None:
+        raise Forbidden()
+    require(can_read_item(session, viewer, item))
+    return item
+
+
+@router.get("/items/{item_id}")
+def item_page(request: Request, item_id: int, viewer: User, session: DB, now: Now) -> Response:
+    item = readable_item(session, viewer, item_id)
+    return render(request, "item.html.j2", **item_context(request, session, viewer, item, now))
+
+
+def item_context(
+    request: Request, session: Session, viewer: Viewer | None, item: Item, now: datetime
+) -> dict[str, Any]:
+    """What the item page (and the reminder-link page) show."""
+    item = get_item(session, item.id)
+    people = {
+        p.code: p.name
+        for p in session.scalars(select(Person).where(Person.school_id == item.school_id))
+    }
+    evidence = list(
+        session.scalars(select(Evidence).where(Evidence.item_id == item.id).order_by(Evidence.id))
+    )
+    data_dir = request.app.state.settings.data_dir
+    photos = [e for e in evidence if e.kind == "photo"]
+    manage = viewer is not None and can_manage_school(viewer, item.school_id)
+    return {
+        "item": item,
+        "tz": item.run.school.timezone,
+        "now": now,
+        "overdue": item.status == "open" and item.due_at < now,
+        "plan_title": (item.run.template.title_zh, item.run.template.title_en),
+        "evidence": [e for e in evidence if e.kind != "photo"],
+        "photos": [(e, uploads.resolve(data_dir, e.path, thumb=True) is not None) for e in photos],
+        "history": audit.history(session, item_id=item.id),
+        "people": people,
+        "can_work": viewer is not None and can_work_item(viewer, item),
+        "can_manage": manage,
+        "staff": sorted(
+            session.scalars(
+                select(Person).where(Person.school_id == item.school_id, Person.active.is_(True))
+            ),
+            key=lambda p: p.code,
+        ) if manage else [],
+        "open_dependencies": _open_dependencies(session, item),
+    }
+
+
+def _open_dependencies(session: Session, item: Item) -> list[Item]:
+    if not item.depends_on or item.status != "open":
+        return []
+    return list(
+        session.scalars(
+            select(Item).where(
+                Item.run_id == item.run_id, Item.key.in_(item.depends_on), Item.status == "open"
+            )
+        )
+    )
+
+
+@router.get("/photos/{evidence_id}")
+def photo(request: Request, evidence_id: int, viewer: User, session: DB) -> Response:
+    return _send_photo(request, evidence_id, viewer, session, thumb=False)
+
+
+@router.get("/photos/{evidence_id}/thumb")
+def photo_thumb(request: Request, evidence_id: int, viewer: User, session: DB) -> Response:
+    return _send_photo(request, evidence_id, viewer, session, thumb=True)
+
+
+def _send_photo(
+    request: Request, evidence_id: int, viewer: Viewer, session: Session, *, thumb: bool
+) -> Response:
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or evidence.kind != "photo":
+        raise Forbidden()
+    readable_item(session, viewer, evidence.item_id)
+    found = uploads.resolve(request.app.state.settings.data_dir, evidence.path, thumb=thumb)
+    if found is None:
+        raise Forbidden("照片文件不在照片库中。", "The photo file is not in the photo store.")
+    path, media = found
+    return FileResponse(
+        path, media_type=media,
+        headers={"Cache-Control": "private, max-age=86400", "Content-Disposition": "inline"},
+    )
