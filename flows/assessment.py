@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
 from houqin import clock
 from houqin.db import make_engine, unit_of_work
@@ -17,7 +17,7 @@ from houqin.settings import get_settings
 from houqin.standards import get_standard
 
 
-@flow(name="assessment")
+@flow(name="assessment", log_prints=True)
 def assessment(
     school: str,
     period: str,
@@ -37,5 +37,5 @@ def assessment(
     stem = f"assessment-{school}-{result.window.label.replace('/', '-')}"
     paths = {fmt: str(output.write(result, fmt, folder / f"{stem}.{fmt}", lang)) for fmt in formats}
     vetoes = [v.veto.key for v in result.fired]
-    get_run_logger().info("%s %s: %s points, %s", school, period, result.total, result.band.key)
+    print(f"{school} {period}: {result.total:g} points, {result.band.key}")
     return {"total": result.total, "band": result.band.key, "vetoes": vetoes, "paths": paths}

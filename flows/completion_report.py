@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
 from houqin import clock
 from houqin.db import make_engine, unit_of_work
@@ -14,7 +14,7 @@ from houqin.reports import completion, output
 from houqin.settings import get_settings
 
 
-@flow(name="completion-report")
+@flow(name="completion-report", log_prints=True)
 def completion_report(
     run_id: int,
     formats: tuple[str, ...] = ("html", "pdf", "xlsx"),
@@ -32,5 +32,5 @@ def completion_report(
         fmt: str(output.write(report, fmt, folder / f"completion-{run_id}.{fmt}", lang))
         for fmt in formats
     }
-    get_run_logger().info("completion report of run %s: %s", run_id, ", ".join(paths.values()))
+    print(f"completion report of run {run_id}: {', '.join(paths.values())}")
     return paths

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
 from houqin import clock
 from houqin.db import make_engine, unit_of_work
@@ -19,7 +19,7 @@ from houqin.reports import output, overdue
 from houqin.settings import get_settings
 
 
-@flow(name="overdue-digest")
+@flow(name="overdue-digest", log_prints=True)
 def overdue_digest(
     school: str | None = None,
     district: str | None = None,
@@ -39,7 +39,7 @@ def overdue_digest(
     stem = f"overdue-{scope.replace(':', '-')}-{clock.as_local(now, digest.timezone):%Y%m%d}"
     html_path = output.write(digest, "html", folder / f"{stem}.html", lang)
     pdf_path = output.write(digest, "pdf", folder / f"{stem}.pdf", lang)
-    get_run_logger().info("%s: %s overdue, %s new", scope, digest.total, digest.newly_count)
+    print(f"{scope}: {digest.total} overdue, {digest.newly_count} new, sent={sent}")
     return {
         "scope": scope, "subject": subject, "text": text, "html": output.html(digest, lang),
         "html_path": str(html_path), "pdf_path": str(pdf_path), "total": digest.total,

@@ -416,6 +416,78 @@ def waive(c: Ctx, item_id: int, reason: str, by: str, today: datetime | None) ->
 
 @cli.command()
 @click.option(
+    "--now",
+    "now_",
+    type=click.DateTime(formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
+    help="Sweep as of this local time (YYYY-MM-DD HH:MM), to replay a day.",
+)
+@click.option("--school", help="Only this school.")
+@click.option("--force", is_flag=True, help="Sweep even on a day off.")
+@today_option
+@pass_ctx
+def sweep(
+    c: Ctx, now_: datetime | None, school: str | None, force: bool, today: datetime | None
+) -> None:
+    """Send due reminders and escalations now (the scheduled sweep, on demand)."""
+    from flows.sweep import sweep as sweep_flow
+
+    at = None
+    if now_ is not None:
+        today, at = now_, f"{now_:%H:%M}"
+    result = sweep_flow(today=today.date() if today else None, at=at, school=school, force=force)
+    if result.get("skipped"):
+        click.echo("not a working day: nothing sent (use --force to sweep anyway)")
+        return
+    click.echo(
+        f"{result['outbox_rows']} reminders/escalations queued, {result['messages']} messages, "
+        f"{result['sent']} sent, {result['retrying']} to retry, {result['failed']} failed"
+    )
+    for error in result["errors"]:
+        click.echo(f"  failed: {error}")
+
+
+@cli.group(invoke_without_command=True)
+@click.option(
+    "--status", type=click.Choice(["pending", "sending", "sent", "failed", "unconfirmed"])
+)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.pass_context
+def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
+    """Messages sent, waiting and failed (with their errors); `outbox retry ID` sends again."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from houqin.delivery import list_deliveries
+    from houqin.models import Person
+
+    c: Ctx = ctx.obj
+    with unit_of_work(c.engine()) as s:
+        rows = []
+        for d in list_deliveries(s, status=status, limit=limit):
+            person = s.get(Person, d.recipient_id)
+            assert person is not None
+            when = tables.when(d.sent_at or d.next_attempt_at, c.settings.timezone)
+            error = tables.clip(d.last_error or d.subject, 60)
+            rows.append([str(d.id), person.name, d.channel, d.status, str(d.attempts), when, error])
+    headers = ["id", "to", "channel", "status", "tries", "when", "subject / error"]
+    click.echo(tables.render(headers, rows))
+
+
+@outbox.command("retry")
+@click.argument("delivery_id", type=int)
+@click.option("--by", default="cli", show_default=True)
+@today_option
+@pass_ctx
+def outbox_retry(c: Ctx, delivery_id: int, by: str, today: datetime | None) -> None:
+    """Queue a failed or unconfirmed message again; the next sweep sends it."""
+    from houqin.delivery import retry
+
+    with unit_of_work(c.engine()) as s:
+        message = retry(s, delivery_id=delivery_id, now=c.now(today), by=by)
+    click.echo(f"message {delivery_id}: {message}")
+
+
+@cli.command()
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=Path("demo-output"),

@@ -43,8 +43,8 @@ DEFAULT_REMIND = (3, 1, 0)  # working days before the deadline; 0 = the due morn
 DEFAULT_ESCALATE = (1, 3)  # working days after: the owner's supervisor, then leadership
 
 _PLAN_FIELDS = (
-    "key", "title", "season", "period", "anchors", "due_time", "remind", "escalate", "roles",
-    "phases",
+    "key", "title", "season", "period", "anchors", "launch", "due_time", "remind", "escalate",
+    "roles", "phases",
 )  # fmt: skip
 _PHASE_FIELDS = ("key", "title", "items")
 _ITEM_FIELDS = (
@@ -111,6 +111,7 @@ class PlanTemplate:
     phases: tuple[PhaseSpec, ...]
     items: tuple[ItemSpec, ...]
     path: str
+    launch: DueRule | None = None  # when prefect.yaml launches it (houqin/schedules.py)
 
     def title(self, lang: str = "zh-CN") -> str:
         return _pick(self.title_zh, self.title_en, lang)
@@ -148,8 +149,10 @@ class PlanTemplate:
         }
         if self.season is not None:
             d["season"] = self.season
+        d["period"] = self.period
+        if self.launch is not None:  # only when given, so older templates keep their version
+            d["launch"] = str(self.launch)
         d |= {
-            "period": self.period,
             "anchors": list(self.anchors),
             "due_time": f"{self.due_time:%H:%M}",
             "remind": list(self.remind),
@@ -294,6 +297,7 @@ class _Reader:
         season = self.choice(f.get("season"), "season", SEASONS)
         self.period = self.choice(f.get("period"), "period", PERIODS)
         anchors = self.anchor_list(f.get("anchors"))
+        launch = self.due(f.get("launch"), "launch")  # a due rule, checked like an item's
         due_time = self.time_of_day(f.get("due_time"), "due_time")
         remind = self.day_list(f.get("remind"), "remind")
         escalate = self.day_list(f.get("escalate"), "escalate", escalation=True)
@@ -317,6 +321,7 @@ class _Reader:
             phases=phases,
             items=items,
             path=self.file,
+            launch=launch,
         )
         return replace(template, version=template.compute_version())
 

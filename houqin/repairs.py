@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func, literal, update
 from sqlalchemy.orm import Session
 
 from houqin import audit
@@ -67,7 +67,7 @@ def complete(session: Session, *, repair_id: int, by: str, now: datetime) -> Rep
     changed = session.execute(
         update(RepairRequest)
         .where(RepairRequest.id == repair_id, RepairRequest.completed_at.is_(None))
-        .values(completed_at=now, responded_at=func.coalesce(RepairRequest.responded_at, now))
+        .values(completed_at=now, responded_at=func.coalesce(RepairRequest.responded_at, _at(now)))
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(repair)
@@ -88,6 +88,11 @@ def _checked(session: Session, repair_id: int, now: datetime) -> RepairRequest:
             "it cannot be answered or closed before that"
         )
     return repair
+
+
+def _at(now: datetime):  # type: ignore[no-untyped-def]
+    """``now`` bound with the ledger's UTC type: inside a SQL function it would be bound raw."""
+    return literal(now, RepairRequest.__table__.c.responded_at.type)
 
 
 def _minutes(start: datetime, end: datetime) -> float:

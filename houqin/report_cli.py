@@ -183,13 +183,15 @@ def repair_add(
 ) -> None:  # fmt: skip
     """Record a repair request as reported now (or --today --at)."""
     from houqin import repairs
+    from houqin.clock import as_local
     from houqin.people import get_school
 
     c = _ctx()
     with unit_of_work(c.engine()) as s:
         r = repairs.report(s, school=get_school(s, school), location=location,
                            description=description, by=by, now=c.now(today, at))  # fmt: skip
-        click.echo(f"repair {r.id}: reported at {r.reported_at:%Y-%m-%d %H:%M} UTC")
+        when = as_local(r.reported_at, c.settings.timezone)
+        click.echo(f"repair {r.id}: reported at {when:%Y-%m-%d %H:%M}")
 
 
 @repair.command("respond")

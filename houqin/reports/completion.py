@@ -245,7 +245,7 @@ def thumbnail(path: str, root: Path | None = None) -> str | None:
                 img.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
                 buf = io.BytesIO()
                 img.convert("RGB").save(buf, "JPEG", quality=80)
-        except (UnidentifiedImageError, OSError):
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):  # a broken file
             return None
         return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
     return None

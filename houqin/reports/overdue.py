@@ -108,10 +108,12 @@ def build(
     if kind not in ("school", "district") or not name:
         raise UserError(f"scope {scope!r}: expected school:<code> or district:<name>")
     column = School.code if kind == "school" else School.district
-    tz = session.scalar(select(School.timezone).where(column == name).limit(1))
-    if tz is None:
+    found = session.execute(select(School.timezone, School.name).where(column == name).limit(1))
+    head = found.first()
+    if head is None:
         raise NotFound(f"no {kind} {name!r}")
-    digest = OverdueDigest(scope, name, tz, now, limit)
+    shown = f"{head.name}（{name}）" if kind == "school" else name
+    digest = OverdueDigest(scope, shown, head.timezone, now, limit)
     previous = session.scalars(
         select(DigestRun)
         .where(DigestRun.scope == scope, DigestRun.at <= now)

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from houqin import clock
-from houqin.models import Account, Person
+from houqin.models import Account, Person, School
 from houqin.web import auth
 from houqin.web.errors import LoginRequired
 from houqin.web.permissions import Viewer
@@ -54,9 +54,14 @@ def current_viewer(request: Request, session: DB) -> Viewer | None:
     if account is None or not account.active or auth.fingerprint(account) != claim.fingerprint:
         return None
     person = session.get(Person, account.person_id) if account.person_id else None
+    school = session.get(School, account.school_id) if account.school_id else None
     viewer = Viewer(
-        account_id=account.id, username=account.username, role=account.role, person=person,
+        account_id=account.id, username=account.username, role=account.role,
         school_id=account.school_id, district=account.district,
+        timezone=school.timezone if school else request.app.state.settings.timezone,
+        person_id=person.id if person else None, person_code=person.code if person else None,
+        person_school_id=person.school_id if person else None,
+        person_name=person.name if person else None,
     )
     request.state.viewer = viewer
     return viewer

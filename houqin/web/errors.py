@@ -55,7 +55,8 @@ class LoginRequired(Exception):
 def _page(request: Request, status: int, zh: str, en: str, back: str | None = None) -> Response:
     from houqin.web.render import render
 
-    return render(request, "error.html.j2", status=status, zh=zh, en=en, back=back)
+    return render(request, "error.html.j2", status_code=status, code=status, zh=zh, en=en,
+                  back=back)
 
 
 def install(app: FastAPI) -> None:
@@ -78,7 +79,7 @@ def install(app: FastAPI) -> None:
             return _page(request, 400, zh or en, en)
         if isinstance(exc, NotFound):
             return _page(request, 404, "找不到该内容。", str(exc))
-        return _page(request, 409, f"操作未完成：{exc}", f"Not done: {exc}")
+        return _page(request, 400, f"未能完成，未做任何更改：{exc}", f"Not done, nothing changed: {exc}")
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -8,14 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from houqin import ical
+from houqin.models import Person
 from houqin.web import forms
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import WebError
-from houqin.web.permissions import require
+from houqin.web.permissions import Viewer, require
 from houqin.web.render import render
 
 router = APIRouter()
@@ -35,11 +37,18 @@ def feed(request: Request, token: str, session: DB, now: Now) -> Response:
     })
 
 
+def _person(session: Session, viewer: Viewer) -> Person:
+    person = session.get(Person, viewer.person_id) if viewer.person_id else None
+    require(person is not None)
+    assert person is not None
+    return person
+
+
 @router.get("/calendar")
-def calendar_page(request: Request, viewer: User) -> Response:
-    require(viewer.person is not None)
+def calendar_page(request: Request, viewer: User, session: DB) -> Response:
+    person = _person(session, viewer)
     return render(request, "calendar.html.j2", url=None,
-                  has_feed=viewer.person.ical_token_hash is not None)  # type: ignore[union-attr]
+                  has_feed=person.ical_token_hash is not None)
 
 
 @router.post("/calendar")
@@ -49,9 +58,7 @@ def calendar_action(
 ) -> Response:
     """Issue a new URL (the old one stops working) or revoke it. The URL is shown only once:
     the ledger keeps its hash, not the secret."""
-    require(viewer.person is not None)
-    person = viewer.person  # loaded in this request's session by deps.current_viewer
-    assert person is not None
+    person = _person(session, viewer)
     action = forms.text(form, "action", required=True, max_len=10)
     url = None
     if action == "issue":

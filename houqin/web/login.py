@@ -68,7 +68,7 @@ def login(
                         school_id=account.school_id if account else None)
     if account is None:
         return render(
-            request, "login.html.j2", status=401, next=target or "", username=username,
+            request, "login.html.j2", status_code=401, next=target or "", username=username,
             error=("用户名或密码不正确。", "Wrong username or password."),
         )
     session.flush()  # a rehashed password changes the fingerprint the cookie carries

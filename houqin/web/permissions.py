@@ -24,23 +24,28 @@ READ_SCHOOL = ("logistics_head", "leadership")
 
 @dataclass(frozen=True)
 class Viewer:
-    """The logged-in account, as the permission checks need it."""
+    """The logged-in account, as the permission checks need it: plain values, no ORM objects,
+    so it outlives the request's unit of work (an error page is rendered after the rollback)."""
 
     account_id: int
     username: str
     role: str
-    person: Person | None
     school_id: int | None
     district: str | None
+    timezone: str
+    person_id: int | None = None
+    person_code: str | None = None
+    person_school_id: int | None = None
+    person_name: str | None = None
 
     @property
     def actor(self) -> str:
         """The name the audit trail records: the person's code, else the username."""
-        return self.person.code if self.person else self.username
+        return self.person_code or self.username
 
     @property
-    def person_id(self) -> int | None:
-        return self.person.id if self.person else None
+    def name(self) -> str:
+        return self.person_name or self.username
 
 
 def require(ok: bool) -> None:
@@ -86,11 +91,11 @@ def can_read_item(session: Session, viewer: Viewer, item: Item) -> bool:
 
 
 def _works_on(viewer: Viewer, item: Item) -> bool:
-    if viewer.person is None or item.school_id != viewer.person.school_id:
+    if viewer.person_id is None or item.school_id != viewer.person_school_id:
         return False
-    if item.owner_id == viewer.person.id:
+    if item.owner_id == viewer.person_id:
         return True
-    return viewer.role == "supervisor" and item.owner.supervisor_id == viewer.person.id
+    return viewer.role == "supervisor" and item.owner.supervisor_id == viewer.person_id
 
 
 def can_work_item(viewer: Viewer, item: Item) -> bool:
@@ -98,7 +103,7 @@ def can_work_item(viewer: Viewer, item: Item) -> bool:
     if viewer.role in ("staff", "supervisor"):
         return _works_on(viewer, item)
     if viewer.role == "logistics_head":
-        return viewer.person is not None and item.school_id == viewer.school_id
+        return viewer.person_id is not None and item.school_id == viewer.school_id
     return False
 
 

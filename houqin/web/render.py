@@ -30,7 +30,9 @@ def environment() -> Environment:
     return env
 
 
-def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     lang: str = getattr(request.state, "lang", i18n.DEFAULT)
     tz: str = request.app.state.settings.timezone
 
@@ -62,4 +64,4 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         switch_lang=switch_lang,
         **context,
     )
-    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})

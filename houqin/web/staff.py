@@ -86,10 +86,10 @@ def _items_of(session: Session, owner_ids: list[int], now: datetime) -> list[Ite
 
 @router.get("/my")
 def my_items(request: Request, viewer: User, session: DB, now: Now) -> Response:
-    if viewer.person is None:
+    if viewer.person_id is None:
         return render(request, "my_items.html.j2", buckets=[], team=False, no_person=True, now=now)
-    items = _items_of(session, [viewer.person.id], now)
-    tz = viewer.person.school.timezone
+    items = _items_of(session, [viewer.person_id], now)
+    tz = viewer.timezone
     return render(request, "my_items.html.j2", buckets=buckets(items, now, tz), team=False,
                   no_person=False, now=now)
 
@@ -97,10 +97,9 @@ def my_items(request: Request, viewer: User, session: DB, now: Now) -> Response:
 @router.get("/team")
 def team_items(request: Request, viewer: User, session: DB, now: Now) -> Response:
     require_role(viewer, "supervisor")
-    assert viewer.person is not None
-    team = list(session.scalars(select(Person.id).where(Person.supervisor_id == viewer.person.id)))
+    team = list(session.scalars(select(Person.id).where(Person.supervisor_id == viewer.person_id)))
     items = _items_of(session, team, now) if team else []
-    tz = viewer.person.school.timezone
+    tz = viewer.timezone
     return render(request, "my_items.html.j2", buckets=buckets(items, now, tz), team=True,
                   no_person=False, now=now)
 

@@ -104,8 +104,9 @@ def complete(
 def _workable(session: Session, viewer: User, item_id: int) -> tuple[Item, Person]:
     item = readable_item(session, viewer, item_id)
     require(can_work_item(viewer, item))
-    assert viewer.person is not None  # can_work_item needs one
-    return item, viewer.person
+    by = session.get(Person, viewer.person_id)
+    assert by is not None  # can_work_item needs one
+    return item, by
 
 
 @router.post("/items/{item_id}/steps/{step}")

@@ -1,0 +1,84 @@
+"""The sweep: due reminders and escalations into the outbox, then delivered; events out."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.events import emit_event
+
+from houqin import clock
+from houqin.settings import get_settings
+from houqin.sources import load_calendars
+from tasks.sweep import collect_progress, compose_messages, deliver_outbox, plan_reminders
+
+
+@flow(name="sweep")
+def sweep(
+    today: date | None = None,
+    at: str | None = None,
+    school: str | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Run on working days (it skips others, 调休 Saturdays included as working days)."""
+    settings = get_settings()
+    now = (
+        clock.moment(today, at or "07:30", settings.timezone)
+        if today
+        else clock.now(settings.timezone)
+    )
+    if not force and not load_calendars(settings).is_workday(now.date()):
+        get_run_logger().info("%s is not a working day: nothing to do", now.date())
+        return {"skipped": True}
+    planned = plan_reminders(now, school)
+    composed = compose_messages(now)
+    delivered = deliver_outbox(now)
+    done = collect_progress(now, planned.newly_overdue)
+    for item_id, school_code, plan, owner in done.overdue_items:
+        _emit(
+            "houqin.item.overdue",
+            f"houqin.item.{item_id}",
+            {"school": school_code, "plan": plan, "person": owner},
+        )
+    for item_id, school_code, plan, owner in done.completed_items:
+        _emit(
+            "houqin.item.completed",
+            f"houqin.item.{item_id}",
+            {"school": school_code, "plan": plan, "person": owner},
+        )
+    for run_id, school_code, plan, period in done.completed_runs:
+        _emit(
+            "houqin.plan.completed",
+            f"houqin.plan-run.{run_id}",
+            {"school": school_code, "plan": plan},
+            period=period,
+        )
+    summary = {
+        "now": now.isoformat(),
+        "candidates": planned.candidates,
+        "outbox_rows": planned.written,
+        "messages": composed,
+        "sent": delivered.sent,
+        "retrying": delivered.retrying,
+        "failed": delivered.failed,
+        "unconfirmed": delivered.unconfirmed,
+        "errors": delivered.errors,
+        "newly_overdue": len(planned.newly_overdue),
+        "completed_items": len(done.completed_items),
+        "completed_plans": len(done.completed_runs),
+    }
+    get_run_logger().info("sweep %s", summary)
+    return summary
+
+
+def _emit(event: str, resource_id: str, related: dict[str, str], **payload: Any) -> None:
+    emit_event(
+        event=event,
+        resource={"prefect.resource.id": resource_id},
+        related=[
+            {"prefect.resource.id": f"houqin.{role}.{value}", "prefect.resource.role": role}
+            for role, value in related.items()
+        ],
+        payload=payload,
+    )

@@ -1,0 +1,171 @@
+"""Which reminders and escalations are due: one set-based pass over the open items.
+
+For each open item the steps are its reminders (working days before the deadline; 0 = the due
+morning) and its escalations (working days after: level 1 to the owner's supervisor, later
+levels to leadership). A sweep on day T writes, per item, only the latest step whose day has
+come, so a sweep that missed a day catches up with the message that matters now, not a backlog.
+Rows go to the outbox with a unique (item, step, recipient) key: a second sweep, or two sweeps
+at once, insert nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import pendulum
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from calendars import CalendarBook
+from houqin.models import Item, Outbox, Person, RoleBinding, School
+from houqin.roles import LEADERSHIP_ROLES
+
+HORIZON_WORKDAYS = 10  # the longest reminder lead a template may set is checked against this
+INSERT_CHUNK = 20_000
+
+
+@dataclass
+class PlanReport:
+    candidates: int = 0
+    written: int = 0
+    newly_overdue: list[int] = field(default_factory=list)  # items escalated (L1) this sweep
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # remind:T-3 | remind:T0 | escalate:L1 | escalate:L2
+    day: date
+
+
+def steps_for(
+    due_day: date, remind: list[int], escalate: list[int], book: CalendarBook
+) -> list[Step]:
+    steps = [
+        Step(
+            "remind:T0" if k == 0 else f"remind:T-{k}",
+            due_day if k == 0 else book.add_workdays(due_day, -k),
+        )
+        for k in remind
+    ]
+    steps += [
+        Step(f"escalate:L{level}", book.add_workdays(due_day, n))
+        for level, n in enumerate(escalate, 1)
+    ]
+    return sorted(steps, key=lambda s: s.day)
+
+
+def current_step(steps: list[Step], today: date) -> Step | None:
+    """The latest step whose day has come."""
+    due = [s for s in steps if s.day <= today]
+    return due[-1] if due else None
+
+
+def quiet_until(now: datetime, school: School) -> datetime:
+    """``now``, or the end of the school's quiet hours if ``now`` falls inside them."""
+    local = pendulum.instance(now).in_tz(school.timezone)
+    start, end = (time.fromisoformat(school.quiet_start), time.fromisoformat(school.quiet_end))
+    t = local.time().replace(tzinfo=None)
+    inside = (start <= t or t < end) if start > end else (start <= t < end)
+    if not inside:
+        return now
+    day = local.date() if t < end else local.date() + timedelta(days=1)
+    return pendulum.datetime(day.year, day.month, day.day, end.hour, end.minute, tz=school.timezone)
+
+
+def plan_reminders(
+    session: Session, *, now: datetime, book: CalendarBook, school: str | None = None
+) -> PlanReport:
+    report = PlanReport()
+    leaders = _leadership(session, school)
+    schools = {s.id: s for s in session.scalars(select(School))}
+    stmt = (
+        select(
+            Item.id,
+            Item.school_id,
+            Item.owner_id,
+            Item.due_at,
+            Item.remind,
+            Item.escalate,
+            Person.supervisor_id,
+        )
+        .join(Person, Person.id == Item.owner_id)
+        .where(Item.status == "open")
+        .order_by(Item.id)
+    )
+    if school is not None:
+        stmt = stmt.join(School, School.id == Item.school_id).where(School.code == school)
+    # items due beyond the longest reminder lead need nothing yet (one bound for all schools;
+    # a day's margin covers time zones east and west of the server)
+    today_anywhere = pendulum.instance(now).in_tz("Asia/Shanghai").date()
+    horizon = book.add_workdays(today_anywhere, HORIZON_WORKDAYS) + timedelta(days=2)
+    stmt = stmt.where(Item.due_at < pendulum.datetime(horizon.year, horizon.month, horizon.day))
+
+    rows: list[dict[str, object]] = []
+    for item_id, school_id, owner_id, due_at, remind, escalate, supervisor_id in session.execute(
+        stmt.execution_options(yield_per=2000)
+    ):
+        report.candidates += 1
+        sch = schools[school_id]
+        local_now = pendulum.instance(now).in_tz(sch.timezone)
+        due_day = pendulum.instance(due_at).in_tz(sch.timezone).date()
+        step = current_step(steps_for(due_day, remind, escalate, book), local_now.date())
+        if step is None or (step.kind.startswith("remind") and due_at <= now):
+            continue  # nothing yet, or past the deadline and waiting for its escalation day
+        if step.kind.startswith("remind"):
+            recipients = [owner_id]
+        elif step.kind == "escalate:L1" and supervisor_id is not None:
+            recipients = [supervisor_id]
+        else:
+            recipients = [p for p in leaders.get(school_id, []) if p != owner_id] or [owner_id]
+        send_at = quiet_until(now, sch)
+        for person_id in recipients:
+            rows.append(
+                {
+                    "dedup_key": f"{item_id}:{step.kind}:{person_id}",
+                    "school_id": school_id,
+                    "recipient_id": person_id,
+                    "item_id": item_id,
+                    "kind": step.kind,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "next_attempt_at": send_at,
+                }
+            )
+        if len(rows) >= INSERT_CHUNK:
+            _insert(session, rows, report)
+            rows = []
+    if rows:
+        _insert(session, rows, report)
+    return report
+
+
+def _insert(session: Session, rows: list[dict[str, object]], report: PlanReport) -> None:
+    """Insert outbox rows, skipping any whose de-duplication key is already there."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(Outbox)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(Outbox.item_id, Outbox.kind)
+    )
+    for item_id, kind in session.execute(stmt, rows):
+        report.written += 1
+        if kind == "escalate:L1" and item_id not in report.newly_overdue:
+            report.newly_overdue.append(item_id)
+
+
+def _leadership(session: Session, school: str | None) -> dict[int, list[int]]:
+    stmt = select(RoleBinding.school_id, RoleBinding.person_id).where(
+        RoleBinding.role_key.in_(LEADERSHIP_ROLES)
+    )
+    if school is not None:
+        stmt = stmt.join(School, School.id == RoleBinding.school_id).where(School.code == school)
+    found: dict[int, list[int]] = defaultdict(list)
+    for school_id, person_id in session.execute(stmt.order_by(RoleBinding.role_key.desc())):
+        if person_id not in found[school_id]:
+            found[school_id].append(person_id)
+    return found
