@@ -30,9 +30,13 @@ def assessment(
     """Score ``school`` for ``period`` (2027Q1, 2026-2027/1) by ``standard``; write the files."""
     settings = get_settings()
     now = clock.moment(today, "18:00", settings.timezone) if today else clock.now(settings.timezone)
-    with unit_of_work(make_engine(settings)) as session:
-        result = assess(session, standard=get_standard(standard),
-                        school=get_school(session, school), period=period, now=now)  # fmt: skip
+    engine = make_engine(settings)
+    try:
+        with unit_of_work(engine) as session:
+            result = assess(session, standard=get_standard(standard),
+                            school=get_school(session, school), period=period, now=now)  # fmt: skip
+    finally:
+        engine.dispose()  # a flow run is short: leave no pooled connections behind
     folder = Path(out_dir) if out_dir else settings.data_dir / "reports"
     stem = f"assessment-{school}-{result.window.label.replace('/', '-')}"
     paths = {fmt: str(output.write(result, fmt, folder / f"{stem}.{fmt}", lang)) for fmt in formats}

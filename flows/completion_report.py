@@ -25,8 +25,12 @@ def completion_report(
     """Write the report of plan run ``run_id`` in each format; returns format -> path."""
     settings = get_settings()
     now = clock.moment(today, "18:00", settings.timezone) if today else clock.now(settings.timezone)
-    with unit_of_work(make_engine(settings)) as session:
-        report = completion.build(session, run_id=run_id, now=now, photo_root=settings.data_dir)
+    engine = make_engine(settings)
+    try:
+        with unit_of_work(engine) as session:
+            report = completion.build(session, run_id=run_id, now=now, photo_root=settings.data_dir)
+    finally:
+        engine.dispose()  # a flow run is short: leave no pooled connections behind
     folder = Path(out_dir) if out_dir else settings.data_dir / "reports"
     paths = {
         fmt: str(output.write(report, fmt, folder / f"completion-{run_id}.{fmt}", lang))

@@ -32,8 +32,12 @@ def overdue_digest(
     settings = get_settings()
     now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
     scope = overdue.scope_of(school=school, district=district)
-    with unit_of_work(make_engine(settings)) as session:
-        digest = overdue.build(session, scope=scope, now=now, sent=sent)
+    engine = make_engine(settings)
+    try:
+        with unit_of_work(engine) as session:
+            digest = overdue.build(session, scope=scope, now=now, sent=sent)
+    finally:
+        engine.dispose()  # a flow run is short: leave no pooled connections behind
     subject, text = output.digest_text(digest, lang)
     folder = Path(out_dir) if out_dir else settings.data_dir / "reports"
     stem = f"overdue-{scope.replace(':', '-')}-{clock.as_local(now, digest.timezone):%Y%m%d}"

@@ -6,11 +6,14 @@ parse, open a unit of work, call one core function, print; bad arguments raise U
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from sqlalchemy.orm import Session
 
 from houqin.db import unit_of_work
 from houqin.errors import UserError
@@ -47,6 +50,17 @@ def _ctx() -> Ctx:
     return root.obj
 
 
+@contextmanager
+def _unit(c: Ctx) -> Iterator[Session]:
+    """One unit of work on an engine of its own, closed after: a command is one transaction."""
+    engine = c.engine()
+    try:
+        with unit_of_work(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def _out(c: Ctx, out: Path | None, name: str, fmt: str) -> Path:
     return out or c.settings.data_dir / "reports" / f"{name}.{fmt}"
 
@@ -75,7 +89,7 @@ def report_completion(
     from houqin.reports import completion, output
 
     c = _ctx()
-    with unit_of_work(c.engine()) as s:
+    with _unit(c) as s:
         run_id = run_id if run_id is not None else _find_run(s, school, plan, period)
         built = completion.build(s, run_id=run_id, now=c.now(today), photo_root=c.settings.data_dir)
     path = output.write(built, fmt, _out(c, out, f"completion-{run_id}", fmt), c.lang)
@@ -103,7 +117,7 @@ def report_overdue(
 
     c = _ctx()
     scope = overdue.scope_of(school=school, district=district)
-    with unit_of_work(c.engine()) as s:
+    with _unit(c) as s:
         digest = overdue.build(s, scope=scope, now=c.now(today, at), sent=sent, limit=limit)
     if fmt == "txt" and out is None:
         subject, body = output.digest_text(digest, c.lang)
@@ -137,7 +151,7 @@ def report_assessment(
 
     c = _ctx()
     std = get_standard(standard)
-    with unit_of_work(c.engine()) as s:
+    with _unit(c) as s:
         result = assess(s, standard=std, school=get_school(s, school), period=period,
                         now=c.now(today))  # fmt: skip
     name = f"assessment-{school}-{result.window.label.replace('/', '-')}"
@@ -187,7 +201,7 @@ def repair_add(
     from houqin.people import get_school
 
     c = _ctx()
-    with unit_of_work(c.engine()) as s:
+    with _unit(c) as s:
         r = repairs.report(s, school=get_school(s, school), location=location,
                            description=description, by=by, now=c.now(today, at))  # fmt: skip
         when = as_local(r.reported_at, c.settings.timezone)
@@ -204,7 +218,7 @@ def repair_respond(repair_id: int, by: str, today: datetime | None, at: str | No
     from houqin import repairs
 
     c = _ctx()
-    with unit_of_work(c.engine()) as s:
+    with _unit(c) as s:
         r = repairs.respond(s, repair_id=repair_id, by=by, now=c.now(today, at))
         minutes = (r.responded_at - r.reported_at).total_seconds() / 60  # type: ignore[operator]
     click.echo(f"repair {repair_id}: answered after {minutes:.0f} minutes")
@@ -220,7 +234,7 @@ def repair_close(repair_id: int, by: str, today: datetime | None, at: str | None
     from houqin import repairs
 
     c = _ctx()
-    with unit_of_work(c.engine()) as s:
+    with _unit(c) as s:
         r = repairs.complete(s, repair_id=repair_id, by=by, now=c.now(today, at))
         hours = (r.completed_at - r.reported_at).total_seconds() / 3600  # type: ignore[operator]
     click.echo(f"repair {repair_id}: closed after {hours:.1f} hours")
@@ -258,7 +272,7 @@ def score_add(
 
     c = _ctx()
     std = get_standard(standard)
-    with unit_of_work(c.engine()) as s:
+    with _unit(c) as s:
         entry = scores.enter(s, standard=std, school=get_school(s, school), period=period,
                              kpi=kpi, source=source, score=value, by=by, now=c.now(today),
                              note=note)  # fmt: skip

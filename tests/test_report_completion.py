@@ -205,10 +205,12 @@ def test_completion_flow_writes_html_pdf_and_xlsx(database_url: str, tmp_path: P
     from flows.completion_report import completion_report
     from houqin.db import make_engine, unit_of_work
 
-    with unit_of_work(make_engine(database_url)) as s:
+    engine = make_engine(database_url)
+    with unit_of_work(engine) as s:
         p = staff_school(s)
         run_id = make_run(s, p["school"]).id
         make_item(s, s.get(PlanRun, run_id), p["li"], due=at(20), key="a")
+    engine.dispose()
     paths = completion_report.fn(run_id=run_id, out_dir=str(tmp_path), today=NOW.date())
 
     assert sorted(paths) == ["html", "pdf", "xlsx"]
