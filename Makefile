@@ -8,9 +8,21 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW := ignore
 
-.PHONY: install demo test lint fmt up clean
+.PHONY: install system-deps demo test lint fmt up clean
 
 install: $(STAMP)
+
+# Debian packages the tests and reports need: Chromium for browser tests, CJK fonts for PDFs,
+# poppler for reading PDFs back, khal as a real calendar client. Installed only when missing.
+SYSTEM_DEPS_STAMP := $(VENV)/.system-deps-stamp
+system-deps: $(SYSTEM_DEPS_STAMP)
+
+$(SYSTEM_DEPS_STAMP):
+	@if command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v khal >/dev/null \
+	    && fc-list | grep -q "Noto Sans CJK"; then echo "system packages present"; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-noto-cjk poppler-utils khal >/dev/null; fi
+	mkdir -p $(VENV) && touch $@
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +31,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/houqin demo
+	PREFECT_HOME=$(CURDIR)/var/prefect $(VENV)/bin/houqin demo
 
-test: $(STAMP) lint
+test: $(STAMP) system-deps lint
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
@@ -31,6 +43,9 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format houqin calendars notifications flows tasks
 	$(VENV)/bin/ruff check --fix .
+
+up: $(STAMP)
+	bash scripts/up.sh
 
 clean:
 	rm -rf $(VENV) var demo-output

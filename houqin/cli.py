@@ -502,6 +502,19 @@ def demo(c: Ctx, out: Path) -> None:
     run_demo(out, lang=c.lang)
 
 
+def _register_commands() -> None:
+    """Commands that live beside their concept: reports, the web UI, deployments."""
+    from houqin.deploy_cli import deployments
+    from houqin.report_cli import repair, report, score
+    from houqin.web_cli import ical, serve, user
+
+    for command in (report, repair, score, user, serve, ical, deployments):
+        cli.add_command(command)
+
+
+_register_commands()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         rv = cli.main(args=argv, prog_name="houqin", standalone_mode=False)

@@ -19,7 +19,8 @@ from houqin import clock, tables
 from houqin.db import make_engine, unit_of_work
 from houqin.items import ItemFilter, list_items, tick
 from houqin.migrate import upgrade
-from houqin.models import Item, Person
+from houqin.mailsink import MailSink
+from houqin.models import Item, Person, School
 from houqin.people import import_roster
 from houqin.settings import get_settings
 from houqin.sources import load_calendars, load_plans
@@ -33,6 +34,7 @@ PLANS = [  # (template, period): the 高考 security plan and two others of the 
 ]
 REPLAY = (date(2027, 2, 8), date(2027, 6, 10))
 REVIEW_DAY = date(2027, 6, 8)  # leadership looks at what is overdue during 高考
+SWEEPS_FROM = date(2027, 5, 17)  # sweeps (a Prefect flow run each) for the 高考 run-up only
 # 1x1 PNG: the demo's stand-in for a phone photo
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -100,14 +102,22 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     )
     click.echo(f"  again: {again['message']}")
 
-    say(f"5. 回放 Replay {REPLAY[0]} → {REPLAY[1]}: staff tick items on their days")
+    say(f"5. 回放 Replay {REPLAY[0]} → {REPLAY[1]}: ticks by day, sweeps from {SWEEPS_FROM}")
     photo = out / "photo.png"
     photo.write_bytes(PNG)
-    ticked = _replay(engine, photo, tz)
+    with MailSink(out / "mail") as sink:
+        with unit_of_work(engine) as s:
+            school = s.scalar(select(School).where(School.code == "demo"))
+            assert school is not None
+            school.channels = {"email": {**school.channels.get("email", {}), "port": sink.port}}
+        ticked = _replay(engine, photo, tz)
     click.echo(
         f"  {ticked['on_time']} items done on time, {ticked['late']} done late, "
-        f"{ticked['left']} left open"
+        f"{ticked['left']} left open; {ticked['sweeps']} sweeps (Prefect flow runs) sent "
+        f"{len(sink.files)} e-mails to the local SMTP sink, saved in {out / 'mail'}"
     )
+    for path in sink.files[:3]:
+        click.echo(f"  e.g. {path.name}: {sink.subjects[path]}")
 
     say(f"6. 逾期事项 Overdue as of {REVIEW_DAY} 09:00")
     now = clock.moment(REVIEW_DAY, "09:00", tz)
@@ -122,10 +132,16 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
 
 
 def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Each day, owners tick what is due; a fixed share is late or never done."""
-    counts = {"on_time": 0, "late": 0, "left": 0}
+    """Each working morning a sweep; each day owners tick what is due, some late or never."""
+    from flows.sweep import sweep
+
+    counts = {"on_time": 0, "late": 0, "left": 0, "sweeps": 0}
+    book = load_calendars(get_settings())
     day = REPLAY[0]
     while day <= REPLAY[1]:
+        if day >= SWEEPS_FROM and book.is_workday(day):
+            sweep(today=day, at="07:30")
+            counts["sweeps"] += 1
         start = clock.moment(day, "00:00", tz)
         with unit_of_work(engine) as s:
             due_today = s.scalars(

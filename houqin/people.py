@@ -299,7 +299,7 @@ def _school_for(
             timezone=info.get("timezone") or timezone,
             quiet_start=info.get("quiet_start") or "22:00",
             quiet_end=info.get("quiet_end") or "07:00",
-            channels={k: v for k, v in (info.get("channels") or {}).items() if k != "__line__"},
+            channels=_plain(info.get("channels") or {}),
         )
         session.add(school)
         session.flush()
@@ -344,6 +344,15 @@ def bind_role(
         moved_items=moved,
     )
     return moved
+
+
+def _plain(value: Any) -> Any:
+    """YAML data without the loader's ``__line__`` bookkeeping, at any depth."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def get_school(session: Session, code: str) -> School:

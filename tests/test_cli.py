@@ -245,3 +245,30 @@ def test_launch_twice_through_prefect_yields_one_plan_run_and_the_same_items(
         flow_run_id = conn.scalar(select(PlanRun.flow_run_id))
     engine.dispose()
     assert flow_run_id  # the Prefect flow run that launched it
+
+
+def test_a_yaml_roster_keeps_the_schools_channel_settings_as_written(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from houqin.models import School
+
+    assert run(capsys, "people", "import", str(ROSTER))[0] == 0
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        channels = conn.scalar(select(School.channels))
+    engine.dispose()
+    assert channels == {
+        "email": {"host": "127.0.0.1", "port": 8025,
+                  "sender": "示范中学后勤处 <houqin@demo-school.example>"}
+    }
+
+
+@pytest.mark.prefect
+def test_sweep_through_prefect_reports_what_it_sent_and_skips_days_off(
+    prefect_harness: None, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "people", "import", str(ROSTER))[0] == 0
+    code, out, _ = run(capsys, "sweep", "--now", "2027-06-05 07:30")  # a Saturday
+    assert code == 0 and "not a working day" in out
+    code, out, _ = run(capsys, "sweep", "--now", "2027-06-04 07:30")
+    assert code == 0 and out.startswith("0 reminders/escalations queued, 0 messages")

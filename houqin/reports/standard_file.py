@@ -115,12 +115,14 @@ class _Reader:
         for w, f, key, title in self.named(node, "categories", ("weight", "kpis"),
                                            ("weight", "kpis")):  # fmt: skip
             weight = self.number(f.get("weight"), f"{w}.weight", 0, 100)
-            kpis = [
-                self.kpi(kw, kf, k, t, key, supervision)
-                for kw, kf, k, t in self.named(f.get("kpis"), f"{w}.kpis", _KPI, _KPI_REQUIRED)
-            ]
+            entries = self.named(f.get("kpis"), f"{w}.kpis", _KPI, _KPI_REQUIRED)
+            kpis = [self.kpi(kw, kf, k, t, key, supervision) for kw, kf, k, t in entries]
             given = sum(k.weight for k in kpis if k is not None)
-            if weight is not None and None not in kpis and abs(given - weight) > 1e-9:
+            # add up only when every KPI was read: a broken one would report a second problem
+            listed = f.get("kpis")
+            count = len(listed.value) if isinstance(listed, yaml.SequenceNode) else -1
+            complete = None not in kpis and len(kpis) == count
+            if weight is not None and complete and abs(given - weight) > 1e-9:
                 message = f"its KPI weights add up to {given:g}, not {weight:g}"
                 self.fail(f["weight"], f"{w}.weight", message)
             if weight is not None:
@@ -211,7 +213,7 @@ class _Reader:
         total = sum(w for _, w in chosen)
         if names and not chosen and supervision:
             self.fail(node, where, "none of these sources has a weight under supervision")
-        return tuple((s, w / total) for s, w in chosen)
+        return tuple((s, round(w / total, 6)) for s, w in chosen)
 
     # -- nodes -------------------------------------------------------------------------------
 

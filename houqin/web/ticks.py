@@ -117,7 +117,7 @@ def toggle_step(
     _must_be_open(item)
     if not 1 <= step <= len(item.steps):
         raise BadInput("没有这个步骤。", "No such step.", back=f"/items/{item_id}")
-    done = forms.text(form, "done", required=True, max_len=1)
+    done = forms.text(form, "done", required=True, max_len=10)
     if done not in ("0", "1"):
         raise BadInput("表单格式不正确。", "Malformed form.", back=f"/items/{item_id}")
     action = tick if done == "1" else untick
