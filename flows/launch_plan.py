@@ -1,4 +1,4 @@
-"""Launch a plan for a school and period: one plan run and its items, in one batch."""
+"""Launch a plan for a school (or every school, ``*``) and a period, one batch per school."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.events import emit_event
+from sqlalchemy import select
 
 from houqin import clock
 from houqin.db import transaction
+from houqin.errors import UserError
 from houqin.launch import launch
+from houqin.models import School
 from houqin.people import get_school
 from houqin.settings import get_settings
 from houqin.sources import get_plan, load_calendars
@@ -25,42 +28,63 @@ def launch_plan(
     launched_by: str = "prefect",
     today: date | None = None,
 ) -> dict[str, Any]:
-    """Instantiate ``template`` for ``school`` and ``period``; launching again changes nothing."""
+    """Instantiate ``template`` for ``school`` and ``period``; launching again changes nothing.
+
+    With ``school="*"`` (the scheduled deployments) every school is launched in its own
+    transaction: a school with an unbound role is reported and the others still go ahead.
+    """
     settings = get_settings()
     plan = get_plan(settings, template)
     book = load_calendars(settings)
     now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
     flow_run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    with transaction(settings) as session:
-        target = get_school(session, school)
-        result = launch(
-            session,
-            template=plan,
-            school=target,
-            period=period,
-            book=book,
-            by=launched_by,
-            now=now,
-            flow_run_id=flow_run_id,
-        )
-        run_id, run_period = result.run.id, result.run.period
-    get_run_logger().info(result.message)
-    if result.created:
-        emit_event(
-            event="houqin.plan.launched",
-            resource={"prefect.resource.id": f"houqin.plan-run.{run_id}"},
-            related=[
-                {
-                    "prefect.resource.id": f"houqin.school.{school}",
-                    "prefect.resource.role": "school",
-                },
-                {"prefect.resource.id": f"houqin.plan.{template}", "prefect.resource.role": "plan"},
-            ],
-            payload={"period": run_period, "items": result.items, "version": plan.version},
-        )
-    return {
-        "run_id": run_id,
-        "created": result.created,
-        "items": result.items,
-        "message": result.message,
-    }
+    if school == "*":
+        with transaction(settings) as session:
+            codes = list(session.scalars(select(School.code).order_by(School.code)))
+    else:
+        codes = [school]
+    results: dict[str, Any] = {}
+    for code in codes:
+        try:
+            with transaction(settings) as session:
+                result = launch(
+                    session,
+                    template=plan,
+                    school=get_school(session, code),
+                    period=period,
+                    book=book,
+                    by=launched_by,
+                    now=now,
+                    flow_run_id=flow_run_id,
+                )
+                run_id, run_period = result.run.id, result.run.period
+        except UserError as exc:
+            if school != "*":
+                raise
+            get_run_logger().warning("%s: %s", code, exc)
+            results[code] = {"error": str(exc)}
+            continue
+        get_run_logger().info(result.message)
+        if result.created:
+            emit_event(
+                event="houqin.plan.launched",
+                resource={"prefect.resource.id": f"houqin.plan-run.{run_id}"},
+                related=[
+                    {
+                        "prefect.resource.id": f"houqin.school.{code}",
+                        "prefect.resource.role": "school",
+                    },
+                    {
+                        "prefect.resource.id": f"houqin.plan.{template}",
+                        "prefect.resource.role": "plan",
+                    },
+                ],
+                payload={"period": run_period, "items": result.items, "version": plan.version},
+            )
+        results[code] = {
+            "run_id": run_id,
+            "created": result.created,
+            "items": result.items,
+            "message": result.message,
+        }
+    return results[school] if school != "*" else results

@@ -8,8 +8,9 @@ yet), so two people answering the same request at once leave the first answer st
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, literal, update
+from sqlalchemy import CursorResult, func, literal, update
 from sqlalchemy.orm import Session
 
 from houqin import audit
@@ -45,12 +46,13 @@ def get_repair(session: Session, repair_id: int) -> RepairRequest:
 def respond(session: Session, *, repair_id: int, by: str, now: datetime) -> RepairRequest:
     """Record the first answer (someone is on the way); a second answer is refused."""
     repair = _checked(session, repair_id, now)
-    changed = session.execute(
+    changed = _rowcount(
+        session,
         update(RepairRequest)
         .where(RepairRequest.id == repair_id, RepairRequest.responded_at.is_(None))
         .values(responded_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     session.refresh(repair)
     if changed != 1:
         raise UserError(f"repair request {repair_id} was already answered at {repair.responded_at}")
@@ -64,12 +66,13 @@ def respond(session: Session, *, repair_id: int, by: str, now: datetime) -> Repa
 def complete(session: Session, *, repair_id: int, by: str, now: datetime) -> RepairRequest:
     """Record the fix; a request fixed on the first visit is answered at the same moment."""
     repair = _checked(session, repair_id, now)
-    changed = session.execute(
+    changed = _rowcount(
+        session,
         update(RepairRequest)
         .where(RepairRequest.id == repair_id, RepairRequest.completed_at.is_(None))
         .values(completed_at=now, responded_at=func.coalesce(RepairRequest.responded_at, _at(now)))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     session.refresh(repair)
     if changed != 1:
         raise UserError(f"repair request {repair_id} was already closed at {repair.completed_at}")
@@ -88,6 +91,11 @@ def _checked(session: Session, repair_id: int, now: datetime) -> RepairRequest:
             "it cannot be answered or closed before that"
         )
     return repair
+
+
+def _rowcount(session: Session, stmt: Any) -> int:
+    """Rows an UPDATE changed: 0 means someone else got there first."""
+    return cast(CursorResult[Any], session.execute(stmt)).rowcount
 
 
 def _at(now: datetime):  # type: ignore[no-untyped-def]

@@ -115,7 +115,7 @@ class Standard:
 
     def entry(self, key: str) -> Kpi | Veto | Deduction | None:
         """What a person-entered score with ``kpi=key`` counts towards, if anything."""
-        found = [*self.kpis, *self.vetoes, *self.deductions]
+        found: list[Kpi | Veto | Deduction] = [*self.kpis, *self.vetoes, *self.deductions]
         return next((x for x in found if x.key == key), None)
 
 

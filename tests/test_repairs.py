@@ -81,7 +81,7 @@ def houqin(database_url: str):  # type: ignore[no-untyped-def]
     """`houqin` with the report, repair and score groups (houqin/cli.py registers them)."""
     from houqin.cli import cli, main
     from houqin.db import make_engine, unit_of_work
-    from houqin.report_cli import report, repair, score
+    from houqin.report_cli import repair, report, score
 
     for group in (report, repair, score):
         cli.add_command(group)

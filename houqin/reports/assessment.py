@@ -96,7 +96,7 @@ def assess(
         m = measure(session, kpi.input, kpi.key, scope)
         level = standard.no_data_level if m.value is None else kpi.level(m.value)
         kpis.append(KpiScore(kpi, m.inputs, m.value, level, round(kpi.weight * level / 5, 4)))
-    keys = [x.key for x in (*standard.vetoes, *standard.deductions)]
+    keys = [v.key for v in standard.vetoes] + [d.key for d in standard.deductions]
     facts = entered_facts(session, keys, scope)
     deductions = []
     for d in standard.deductions:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
@@ -16,9 +17,10 @@ matplotlib.use("Agg")
 
 from matplotlib import rc_context  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 FONT = "Noto Sans CJK SC"
-RC = {
+RC: Any = {  # Any: matplotlib types the keys as a Literal of every rc name
     "font.family": "sans-serif",
     "font.sans-serif": [FONT, "DejaVu Sans"],
     "svg.fonttype": "none",
@@ -43,7 +45,7 @@ def stacked_hbars(
     with rc_context(RC):
         fig = Figure(figsize=(6.4, height))
         ax = fig.add_subplot()
-        left = [0] * len(categories)
+        left = [0.0] * len(categories)
         ypos = list(range(len(categories)))
         for (name, values), color in zip(series.items(), colors, strict=True):
             ax.barh(ypos, values, left=left, color=color, label=name, height=0.6)
@@ -51,7 +53,7 @@ def stacked_hbars(
         ax.set_yticks(ypos, labels=list(categories))
         ax.invert_yaxis()
         ax.set_xlabel(xlabel)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(series), frameon=False)
         _tidy(ax)
         return _svg(fig)
@@ -74,7 +76,7 @@ def grouped_bars(
             ax.bar(xs, values, width=width, color=color, label=name)
         ax.set_xticks(range(len(categories)), labels=list(categories))
         ax.set_ylabel(ylabel)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(frameon=False)
         _tidy(ax)
         return _svg(fig)

@@ -164,7 +164,7 @@ def _count_items(session: Session, report: CompletionReport) -> dict[int, str]:
             tally.add(key)
         days = 0
         if key.startswith("done"):
-            days = days_late(due_at, done_at)
+            days = days_late(due_at, done_at or due_at)
             report.lateness[bucket(days)] += 1
         elif key == "open_overdue":
             days = days_late(due_at, report.now)

@@ -29,7 +29,7 @@ BOLD = Font(bold=True)
 
 def new_workbook() -> Workbook:
     wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    wb.remove(wb.active)
     return wb
 
 
