@@ -18,8 +18,8 @@ from sqlalchemy import select
 from houqin import clock, tables
 from houqin.db import make_engine, unit_of_work
 from houqin.items import ItemFilter, list_items, tick
-from houqin.migrate import upgrade
 from houqin.mailsink import MailSink
+from houqin.migrate import upgrade
 from houqin.models import Item, Person, School
 from houqin.people import import_roster
 from houqin.settings import get_settings
