@@ -13,7 +13,7 @@ from typing import Any
 
 from prefect import flow
 
-from houqin import clock
+from houqin import clock, delivery
 from houqin.db import make_engine, unit_of_work
 from houqin.reports import output, overdue
 from houqin.settings import get_settings
@@ -27,8 +27,13 @@ def overdue_digest(
     lang: str = "zh-CN",
     today: date | None = None,
     out_dir: str | None = None,
+    deliver: bool = False,
 ) -> dict[str, Any]:
-    """Build the digest of a school or a district; write HTML and PDF; return text and paths."""
+    """Build the digest of a school or a district; write HTML and PDF; return text and paths.
+
+    With ``deliver=True`` (the weekly deployment) it also goes to leadership — the school's
+    分管副校长 and 校长, or those of every school of the district — with the PDF attached.
+    """
     settings = get_settings()
     now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
     scope = overdue.scope_of(school=school, district=district)
@@ -44,8 +49,37 @@ def overdue_digest(
     html_path = output.write(digest, "html", folder / f"{stem}.html", lang)
     pdf_path = output.write(digest, "pdf", folder / f"{stem}.pdf", lang)
     print(f"{scope}: {digest.total} overdue, {digest.newly_count} new, sent={sent}")
+    if deliver:
+        queued = _deliver(
+            settings, scope, subject, text, output.html(digest, lang), str(pdf_path), now
+        )
+        print(f"digest queued for {queued} leaders and delivered")
     return {
         "scope": scope, "subject": subject, "text": text, "html": output.html(digest, lang),
         "html_path": str(html_path), "pdf_path": str(pdf_path), "total": digest.total,
         "newly": digest.newly_count, "resolved": digest.resolved_count, "sent": sent,
     }  # fmt: skip
+
+
+def _deliver(
+    settings: Any, scope: str, subject: str, text: str, html: str, pdf: str, now: Any
+) -> int:
+    engine = make_engine(settings)
+    try:
+        with unit_of_work(engine) as session:
+            leaders = delivery.leadership_of(session, scope)
+            for person in leaders:
+                delivery.queue_message(
+                    session,
+                    person=person,
+                    subject=subject,
+                    text=text,
+                    html=html,
+                    key=f"digest:{scope}:{now:%Y-%m-%d}:{person.id}",
+                    now=now,
+                    attachments=(pdf,),
+                )
+        delivery.deliver_due(engine, now=now)
+    finally:
+        engine.dispose()
+    return len(leaders)

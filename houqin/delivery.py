@@ -26,7 +26,8 @@ from houqin import audit
 from houqin.db import unit_of_work
 from houqin.errors import NotFound, UserError
 from houqin.links import make_link
-from houqin.models import Delivery, Item, Outbox, Person, PlanRun, School
+from houqin.models import Delivery, Item, Outbox, Person, PlanRun, RoleBinding, School
+from houqin.roles import LEADERSHIP_ROLES
 from houqin.settings import Settings
 from notifications.channels import ChannelConfigError, DeliveryError, get_channel
 from notifications.message import Message
@@ -113,6 +114,56 @@ def compose(session: Session, *, now: datetime, settings: Settings) -> int:
             row.delivery_id, row.channel, row.status = delivery.id, channel, "queued"
         made += 1
     return made
+
+
+def queue_message(
+    session: Session,
+    *,
+    person: Person,
+    subject: str,
+    text: str,
+    html: str | None,
+    key: str,
+    now: datetime,
+    attachments: tuple[str, ...] = (),
+) -> Delivery | None:
+    """Queue one ready-made message (a digest) for a person; the same key is queued once."""
+    if session.scalar(select(Delivery.id).where(Delivery.key == key)) is not None:
+        return None
+    target = reachable_channel(person.school, person)
+    if target is None:
+        raise UserError(
+            f"{person.name} ({person.code}): no address on any channel the school has on"
+        )
+    delivery = Delivery(
+        key=key,
+        school_id=person.school_id,
+        recipient_id=person.id,
+        channel=target[0],
+        subject=subject,
+        body=text,
+        html=html,
+        attachments=list(attachments),
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(delivery)
+    return delivery
+
+
+def leadership_of(session: Session, scope: str) -> list[Person]:
+    """Who reads a digest: leadership of the school, or of every school of a district."""
+    kind, _, name = scope.partition(":")
+    stmt = (
+        select(Person)
+        .join(RoleBinding, RoleBinding.person_id == Person.id)
+        .join(School, School.id == RoleBinding.school_id)
+        .where(RoleBinding.role_key.in_(LEADERSHIP_ROLES))
+        .options(joinedload(Person.school))
+        .order_by(Person.id)
+    )
+    stmt = stmt.where(School.code == name if kind == "school" else School.district == name)
+    return list(session.scalars(stmt).unique())
 
 
 def _render(
@@ -249,6 +300,7 @@ def _claim_batch(session: Session, *, now: datetime, batch: int) -> list[tuple[A
             text=d.body,
             html=d.html,
             key=d.key,
+            attachments=tuple(d.attachments or ()),
         )
         claimed.append((d.id, person.school.channels, d.channel, message.address, message))
     return claimed

@@ -124,7 +124,11 @@ def _sweep_deployment() -> list[str]:
         "    schedules:",
     ]
     for slug, cron in SWEEP_CRONS.items():
-        lines += [f"      - slug: {slug}", f"        cron: {_q(cron)}", f"        timezone: {TIMEZONE}"]
+        lines += [
+            f"      - slug: {slug}",
+            f"        cron: {_q(cron)}",
+            f"        timezone: {TIMEZONE}",
+        ]
     return lines
 
 
@@ -135,7 +139,7 @@ def _digest_deployment() -> list[str]:
         "  - name: overdue-digest",
         f"    description: {_q('Overdue items of every school for leadership, Monday 08:00.')}",
         f"    entrypoint: {DIGEST_ENTRYPOINT}",
-        f"    parameters: {{school: {_q(ALL_SCHOOLS)}, sent: true}}",
+        f"    parameters: {{school: {_q(ALL_SCHOOLS)}}}",
         "    tags: *digest_tags",
         "    work_pool: *work_pool",
         "    schedules:",

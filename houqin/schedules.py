@@ -57,9 +57,7 @@ def launch_at(template: PlanTemplate, school_year: SchoolYear, book: CalendarBoo
     return resolved.at(ZoneInfo(school_year.timezone))
 
 
-def launch_schedules(
-    templates: Iterable[PlanTemplate], book: CalendarBook
-) -> list[LaunchSchedule]:
+def launch_schedules(templates: Iterable[PlanTemplate], book: CalendarBook) -> list[LaunchSchedule]:
     """Every template with a ``launch:`` rule × every school year of the book, in key order.
 
     A year whose calendar lacks the rule's anchor is left out: that school year has no such

@@ -8,11 +8,15 @@ houqin/cli.py: thin, one unit of work, a ``UserError`` becomes one line and exit
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from houqin import clock
+from houqin.accounts import ROLES
 from houqin.db import make_engine, unit_of_work
 from houqin.settings import Settings, get_settings
 
@@ -23,8 +27,15 @@ def _settings() -> Settings:
     return getattr(obj, "settings", None) or get_settings()
 
 
-def _engine() -> Any:
-    return make_engine(_settings())
+@contextmanager
+def _unit() -> Iterator[Session]:
+    """One unit of work on an engine of its own, disposed after (no pooled connection left)."""
+    engine = make_engine(_settings())
+    try:
+        with unit_of_work(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _now() -> Any:
@@ -38,8 +49,7 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["staff", "supervisor", "logistics_head", "leadership", "district"]),
+@click.option("--role", required=True, type=click.Choice(list(ROLES)),
               help="staff: own items; supervisor: also their people's; logistics_head: the "
               "school; leadership: read the school, sign off; district: read the district.")
 @click.option("--school", "school_code", help="School code (all roles but district).")
@@ -62,7 +72,7 @@ def user_add(
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     if person_code and not school_code:
         raise click.UsageError("--person needs --school")
-    with unit_of_work(_engine()) as s:
+    with _unit() as s:
         school = get_school(s, school_code) if school_code else None
         person = get_person(s, school, person_code) if school and person_code else None
         account = create_account(
@@ -76,14 +86,13 @@ def user_add(
 
 @user.command("role")
 @click.argument("username")
-@click.argument("role", type=click.Choice(
-    ["staff", "supervisor", "logistics_head", "leadership", "district"]))
+@click.argument("role", type=click.Choice(list(ROLES)))
 @click.option("--by", default="cli", show_default=True)
 def user_role(username: str, role: str, by: str) -> None:
     """Change an account's role."""
     from houqin.accounts import get_account, set_role
 
-    with unit_of_work(_engine()) as s:
+    with _unit() as s:
         set_role(s, get_account(s, username), role, now=_now(), actor=by)
     click.echo(f"account {username}: now {role}")
 
@@ -95,7 +104,7 @@ def user_disable(username: str, by: str) -> None:
     """Stop an account from logging in (its sessions end at once)."""
     from houqin.accounts import get_account, set_active
 
-    with unit_of_work(_engine()) as s:
+    with _unit() as s:
         set_active(s, get_account(s, username), False, now=_now(), actor=by)
     click.echo(f"account {username}: disabled")
 
@@ -131,7 +140,7 @@ def ical_issue(person_code: str, school_code: str, by: str) -> None:
     """Print a new feed URL for PERSON (any earlier URL stops working)."""
     from houqin import ical as feeds
 
-    with unit_of_work(_engine()) as s:
+    with _unit() as s:
         token = feeds.issue_token(s, _person(s, school_code, person_code), now=_now(), actor=by)
     click.echo(feeds.feed_url(_settings().base_url, token))
 
@@ -144,6 +153,6 @@ def ical_revoke(person_code: str, school_code: str, by: str) -> None:
     """End PERSON's feed URL."""
     from houqin import ical as feeds
 
-    with unit_of_work(_engine()) as s:
+    with _unit() as s:
         done = feeds.revoke_token(s, _person(s, school_code, person_code), now=_now(), actor=by)
     click.echo(f"{person_code}: feed revoked" if done else f"{person_code}: had no feed")

@@ -7,6 +7,7 @@ permanent, 4xx and anything on the network is temporary.
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import re
 import smtplib
 import ssl
@@ -15,6 +16,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -98,6 +100,13 @@ class EmailChannel:
         mail.set_content(message.text, cte="base64")
         if message.html is not None:
             mail.add_alternative(message.html, subtype="html", cte="base64")
+        for name in message.attachments:
+            path = Path(name)
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            maintype, subtype = kind.split("/", 1)
+            mail.add_attachment(
+                path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
+            )
         return mail
 
     def send(self, message: Message) -> None:

@@ -20,3 +20,4 @@ class Message:
     text: str  # plain-text body: what robots post and what mail carries as text/plain
     html: str | None = None  # optional HTML alternative, e-mail only
     key: str = ""
+    attachments: tuple[str, ...] = ()  # file paths (the digest's PDF); e-mail attaches them

@@ -78,13 +78,10 @@ def test_times_before_the_report_and_unknown_requests_are_refused(session, reque
 
 @pytest.fixture
 def houqin(database_url: str):  # type: ignore[no-untyped-def]
-    """`houqin` with the report, repair and score groups (houqin/cli.py registers them)."""
-    from houqin.cli import cli, main
+    """`houqin` on a fresh ledger with one school, demo."""
+    from houqin.cli import main
     from houqin.db import make_engine, unit_of_work
-    from houqin.report_cli import repair, report, score
 
-    for group in (report, repair, score):
-        cli.add_command(group)
     engine = make_engine(database_url)
     with unit_of_work(engine) as s:
         make_school(s)
@@ -139,3 +136,14 @@ def test_report_commands_write_their_files(houqin, capsys, tmp_path) -> None:
     assert out.exists() and "20 points, rectify" in printed
     assert "【后勤逾期汇总】demo 中学（demo）：0 项逾期未完成" in printed
     assert "no plan run 7" in err and "give --run, or all of --school, --plan and --period" in err
+
+
+def test_every_report_repair_and_score_command_is_in_docs_reports() -> None:
+    from pathlib import Path
+
+    from houqin.report_cli import repair, report, score
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "reports.md").read_text("utf-8")
+    for group in (report, repair, score):
+        for name in group.commands:
+            assert f"houqin {group.name} {name}" in docs, (group.name, name)

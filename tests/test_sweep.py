@@ -322,3 +322,22 @@ def test_planning_a_sweep_issues_the_same_number_of_queries_for_any_number_of_it
     assert report.written == items
     # schools, leadership, the streamed candidate SELECT and one batched INSERT
     assert len(statements) == 4, statements
+
+
+def test_the_weekly_overdue_digest_reaches_leadership_with_its_pdf(
+    database_url: str, smtp_sink: loopback.SmtpSink, tmp_path
+) -> None:
+    from flows.overdue_digest import overdue_digest
+
+    seed({"email": smtp_sink.client_config()}, items=2)
+    result = overdue_digest.fn(school="demo", sent=True, deliver=True, today=date(2027, 6, 7),
+                               out_dir=str(tmp_path))
+    assert result["total"] == 2
+    assert recipients(smtp_sink) == ["wang@demo.example", "zhao@demo.example"]
+    for message in smtp_sink.messages:
+        [pdf] = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+        assert pdf.get_content().startswith(b"%PDF")
+    # the same week's digest is not sent twice
+    overdue_digest.fn(school="demo", sent=True, deliver=True, today=date(2027, 6, 7),
+                      out_dir=str(tmp_path))
+    assert len(smtp_sink.messages) == 2

@@ -27,6 +27,7 @@ _ZH = {
     "note": "备注", "number": "数值", "photo": "照片",
     "item.waive": "免除", "item.reassign": "转派", "from": "原负责人", "to": "新负责人",
     "reason": "原因", "count": "项数", "days": "天",
+    "colon": "：", "sep": "；", "comma": "，", "lp": "（", "rp": "）", "stop": "。",
 }  # fmt: skip
 
 _EN = {
@@ -47,6 +48,7 @@ _EN = {
     "note": "note", "number": "number", "photo": "photo",
     "item.waive": "waived", "item.reassign": "reassigned", "from": "from", "to": "to",
     "reason": "reason", "count": "items", "days": "days",
+    "colon": ": ", "sep": "; ", "comma": ", ", "lp": " (", "rp": ")", "stop": ".",
 }  # fmt: skip
 
 
@@ -121,7 +123,7 @@ _EN_ASSESSMENT = {
     "in_pending": "pending (not counted)", "in_limit_minutes": "limit (minutes)",
     "in_mean_minutes": "mean (minutes)", "src_daily": "daily checks",
     "src_special": "special inspections", "src_third_party": "third-party evaluation",
-    "n": "scores", "formula_text": (
+    "n": " scores", "formula_text": (
         "Each KPI value is set to a level 1–5 (meeting the bound of level 5, 4, 3 or 2 gives that "
         "level, otherwise 1; no data gives the lowest); KPI score = weight × level ÷ 5; total = "
         "sum of KPI scores − deductions (not below 0); the total is matched to the bands; any "

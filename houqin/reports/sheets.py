@@ -17,8 +17,8 @@ def completion(r: CompletionReport, lang: str) -> Workbook:
     w, tz = words(lang), r.timezone
     wb = xlsx.new_workbook()
     xlsx.key_values(wb, w["summary"], [
-        (w["plan"], f"{r.plan_title}（{r.plan_key}）"), (w["period"], r.period),
-        (w["school"], f"{r.school_name}（{r.school_code}）"),
+        (w["plan"], f"{r.plan_title}{w['lp']}{r.plan_key}{w['rp']}"), (w["period"], r.period),
+        (w["school"], f"{r.school_name}{w['lp']}{r.school_code}{w['rp']}"),
         (w["generated"], xlsx.local_date(r.now, tz)),
         *((w[k], r.totals.counts[k]) for k in STATUS_KEYS),
         (w["total"], r.totals.total), (w["on_time_rate"], r.totals.on_time_rate),
@@ -107,13 +107,14 @@ def assessment(a: Assessment, lang: str) -> Workbook:
     wb = xlsx.new_workbook()
     s = a.standard
     xlsx.key_values(wb, w["summary"], [
-        (w["school"], f"{a.school_name}（{a.school_code}）"), (w["standard"], s.title.label(lang)),
+        (w["school"], f"{a.school_name}{w['lp']}{a.school_code}{w['rp']}"),
+        (w["standard"], s.title.label(lang)),
         (w["period"], a.window.label), (w["window"], f"{a.window.start} – {a.window.last_day}"),
         (w["generated"], _local(a.now, a.timezone)), (w["points"], a.points),
         (w["deducted"], a.deducted), (w["total_score"], a.total),
         (w["band_by_points"], a.band_by_points.title.label(lang)),
         (w["band"], a.band.title.label(lang)),
-        (w["vetoes"], "；".join(v.veto.title.label(lang) for v in a.fired) or w["veto_clear"]),
+        (w["vetoes"], w["sep"].join(v.veto.title.label(lang) for v in a.fired) or w["veto_clear"]),
         (w["formula"], w["formula_text"]),
     ])  # fmt: skip
     rows: list[list[Any]] = []
@@ -142,7 +143,7 @@ def assessment(a: Assessment, lang: str) -> Workbook:
     xlsx.table(
         wb, w["vetoes"], ["key", w["item"], "source", w["status"], w["detail"]],
         ([v.veto.key, v.veto.title.label(lang), v.veto.source,
-          w["veto_fired"] if v.fired else w["veto_clear"], "；".join(v.notes)]
+          w["veto_fired"] if v.fired else w["veto_clear"], w["sep"].join(v.notes)]
          for v in a.vetoes), widths=[26, 40, 12, 16, 30],
         overdue=(v.fired for v in a.vetoes),
     )  # fmt: skip
@@ -166,7 +167,7 @@ def _inputs(inputs: Any, w: dict[str, str]) -> str:
             parts.append(f"{w[i.key]} {_n(i.value)} (n={i.count}, ×{_n(i.weight)})")
         else:
             parts.append(f"{w[i.key]} {_n(i.value)}")
-    return "；".join(parts)
+    return w["sep"].join(parts)
 
 
 def _n(value: float | None) -> str:

@@ -79,7 +79,8 @@ def install(app: FastAPI) -> None:
             return _page(request, 400, zh or en, en)
         if isinstance(exc, NotFound):
             return _page(request, 404, "找不到该内容。", str(exc))
-        return _page(request, 400, f"未能完成，未做任何更改：{exc}", f"Not done, nothing changed: {exc}")
+        return _page(request, 400, f"未能完成，未做任何更改：{exc}",
+                     f"Not done, nothing changed: {exc}")
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -78,10 +78,14 @@ def review(
         groups["school"][item.run.school.name] += 1
     age_order = [pick(lang, zh, en) for _, zh, en in AGES]
     runs = runs_of(session, ids)
+    # the chart starts at the first launch (at least two weeks, at most WINDOW_DAYS back)
+    today = as_local(now, tz).date()
+    first = min((as_local(r.launched_at, tz).date() for r in runs), default=today)
+    days = max(14, min(WINDOW_DAYS, (today - first).days + 2))
     return render(
         request, "review.html.j2", overdue=overdue, ages=ages, groups=groups,
         age_order=[a for a in age_order if a in groups["age"]], schools=schools,
-        school=school, chart=completion_chart(session, ids, now, tz, lang), runs=runs,
+        school=school, chart=completion_chart(session, ids, now, tz, lang, days), runs=runs,
         counts=progress(session, [r.id for r in runs], now), district=viewer.role == "district",
     )
 
@@ -112,13 +116,12 @@ def completion_series(
 
 
 def completion_chart(
-    session: Session, ids: list[int], now: datetime, tz: str, lang: str
+    session: Session, ids: list[int], now: datetime, tz: str, lang: str, days: int
 ) -> Markup:
-    span, due, done = completion_series(session, ids, now, tz)
+    span, due, done = completion_series(session, ids, now, tz, days)
     return line_chart(
         span,
         [Series(pick(lang, "截止日已到的事项（累计）", "items due (cumulative)"), due, "#c0392b"),
          Series(pick(lang, "已完成（累计）", "items done (cumulative)"), done, "#1e7e34")],
-        title=pick(lang, f"近 {WINDOW_DAYS} 天完成情况",
-                   f"Completion over the last {WINDOW_DAYS} days"),
+        title=pick(lang, f"近 {days} 天完成情况", f"Completion over the last {days} days"),
     )

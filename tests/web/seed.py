@@ -100,8 +100,8 @@ def _deliveries(session: Session, school: School, zhang: Person, li: Person) -> 
     rows = {
         "sent": Delivery(key="d-sent", school_id=school.id, recipient_id=li.id, channel="email",
                          status="sent", subject="后勤提醒：3 项待办", body="…", attempts=1,
-                         created_at=NOW - timedelta(days=2), next_attempt_at=NOW - timedelta(days=2),
-                         sent_at=NOW - timedelta(days=2)),
+                         created_at=NOW - timedelta(days=2),
+                         next_attempt_at=NOW - timedelta(days=2), sent_at=NOW - timedelta(days=2)),
         "failed": Delivery(key="d-failed", school_id=school.id, recipient_id=zhang.id,
                            channel="wecom", status="failed", subject="逾期督办：2 项",
                            body="…", attempts=5, created_at=NOW - timedelta(days=1),

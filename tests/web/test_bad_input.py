@@ -72,8 +72,9 @@ def test_a_good_photo_with_a_bad_one_is_refused_as_a_whole(live: Live) -> None:
     before = snapshot(live, item_id)
     with logged_in(live, "li") as client:
         token = form_token(client, f"/items/{item_id}")
-        response = client.post(f"/items/{item_id}/tick", data={"csrf": token}, files=[
-            ("photos", ("ok.png", png(), "image/png")), ("photos", ("x.png", b"nope", "image/png"))])
+        files = [("photos", ("ok.png", png(), "image/png")),
+                 ("photos", ("x.png", b"nope", "image/png"))]
+        response = client.post(f"/items/{item_id}/tick", data={"csrf": token}, files=files)
     assert response.status_code == 400
     assert snapshot(live, item_id) == before
     assert no_files_written(live)

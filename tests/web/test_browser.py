@@ -51,7 +51,8 @@ def test_staff_ticks_an_item_with_a_photo_on_a_phone_and_the_head_sees_it_done_o
     expect(page.locator("[role=status]")).to_contain_text("已完成")
     thumb = page.locator(".photos img").first
     expect(thumb).to_be_visible()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=thumb.element_handle())
 
     desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     head = desk.new_page()
@@ -88,7 +89,8 @@ def test_staff_cannot_open_another_schools_or_another_persons_item_by_editing_th
 ) -> None:
     log_in(page, live, "li")
     expect(page.locator("h1")).to_have_text("我的事项")
-    for other in (live.world.other_item_id, live.world.items["cooking_contest"]):  # other school; zheng's
+    # an item of another school, and one of zheng's
+    for other in (live.world.other_item_id, live.world.items["cooking_contest"]):
         before = item_state(live, other)
         response = page.goto(f"{live.url}/items/{other}")
         assert response is not None and response.status == 403

@@ -1,0 +1,75 @@
+"""Leadership's overdue review: by owner, plan, phase and age, a completion chart, history."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from houqin.items import tick
+from houqin.web.chart import Series, line_chart
+from houqin.web.review import age_bucket, completion_series
+from tests.factories import NOW, make_item, make_person, make_run, make_school
+from tests.web.conftest import Live, logged_in
+
+
+def test_the_review_groups_overdue_items_by_owner_plan_phase_and_age(live: Live) -> None:
+    with logged_in(live, "wang") as client:
+        page = client.get("/review").text
+    # on 2026-11-23 09:00, 13 items of the plan are past due and none is done
+    assert "当前逾期未完成：<strong>13</strong>" in page
+    for heading in ("按负责人", "按计划", "按阶段", "按逾期时长"):
+        assert heading in page
+    assert "李师傅" in page and "郑师傅" in page
+    assert "外校的事项" not in page  # leadership sees its own school only
+    assert page.count("<polyline") == 2  # the chart: due and done over time
+
+
+def test_a_district_account_filters_by_school(live: Live) -> None:
+    with logged_in(live, "district") as client:
+        everything = client.get("/review").text
+        other = client.get("/review?school=other").text
+        assert client.get("/review?school=nowhere").status_code == 403
+    assert "按学校" in everything and "示范中学" in everything
+    assert "当前逾期未完成：<strong>0</strong>" in other  # the other school's item is not due yet
+
+
+def test_an_items_history_shows_who_did_what_and_when(live: Live) -> None:
+    item_id = live.world.items["canteen_experience_day"]
+    with logged_in(live, "zheng") as client:
+        from tests.web.conftest import form_token
+
+        token = form_token(client, f"/items/{item_id}")
+        client.post(f"/items/{item_id}/steps/1", data={"csrf": token, "done": "1"})
+    with logged_in(live, "wang") as client:
+        page = client.get(f"/items/{item_id}").text
+    history = page.split("记录")[-1]
+    assert "郑师傅" in history and "勾选步骤" in history and "2026-11-23(周一) 09:00" in history
+    assert "标记为已完成" not in page  # leadership reads, does not tick
+
+
+def test_completion_over_time_counts_items_due_and_done_per_day(session: Session) -> None:
+    school = make_school(session)
+    li = make_person(session, school, "li")
+    run = make_run(session, school)
+    a = make_item(session, run, li, due=NOW - timedelta(days=3), key="a")
+    make_item(session, run, li, due=NOW - timedelta(days=1), key="b")
+    make_item(session, run, li, due=NOW + timedelta(days=3), key="future")
+    tick(session, item=a, by=li, now=NOW - timedelta(days=2))
+    days, due, done = completion_series(session, [school.id], NOW, "Asia/Shanghai", days=5)
+    assert days == [date(2026, 11, 19) + timedelta(days=i) for i in range(5)]
+    assert due == [0, 1, 1, 2, 2]  # due 11-20 and 11-22; the future one is not counted yet
+    assert done == [0, 0, 1, 1, 1]
+
+
+def test_ages_fall_into_buckets() -> None:
+    assert [age_bucket(d, "zh-CN") for d in (0, 2, 5, 9, 40)] == [
+        "1 天内", "1–3 天", "4–7 天", "8–30 天", "30 天以上"]
+
+
+def test_the_chart_is_plain_svg_with_escaped_labels() -> None:
+    svg = str(line_chart([date(2026, 11, 1), date(2026, 11, 2)],
+                         [Series("<已完成>", [0, 3], "#1e7e34")], title="完成 & 逾期"))
+    assert svg.startswith("<svg") and "<script" not in svg
+    assert "&lt;已完成&gt;" in svg and "完成 &amp; 逾期" in svg
+    assert 'font-family="Noto Sans CJK SC' in svg
