@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow
+from sqlalchemy import select
 
 from houqin import clock, delivery
-from houqin.db import make_engine, unit_of_work
+from houqin.db import make_engine, transaction, unit_of_work
+from houqin.models import School
 from houqin.reports import output, overdue
 from houqin.settings import get_settings
 
@@ -36,6 +38,14 @@ def overdue_digest(
     """
     settings = get_settings()
     now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
+    if school == "*":  # the weekly deployment: each school's own digest to its own leadership
+        with transaction(settings) as session:
+            codes = list(session.scalars(select(School.code).order_by(School.code)))
+        return {
+            code: overdue_digest.fn(school=code, sent=sent, lang=lang, today=today,
+                                    out_dir=out_dir, deliver=deliver)
+            for code in codes
+        }  # fmt: skip
     scope = overdue.scope_of(school=school, district=district)
     engine = make_engine(settings)
     try:

@@ -23,9 +23,9 @@ export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW=ignore
 export PREFECT_RUNNER_POLL_FREQUENCY="${PREFECT_RUNNER_POLL_FREQUENCY:-2}"
 
 children=()
-stop() {
-    for pid in "${children[@]}"; do
-        kill "$pid" 2>/dev/null || true
+stop() { # the served flows first, the server they talk to last
+    for ((i = ${#children[@]} - 1; i >= 0; i--)); do
+        kill "${children[i]}" 2>/dev/null || true
     done
     for pid in "${children[@]}"; do
         wait "$pid" 2>/dev/null || true

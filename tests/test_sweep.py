@@ -341,3 +341,18 @@ def test_the_weekly_overdue_digest_reaches_leadership_with_its_pdf(
     overdue_digest.fn(school="demo", sent=True, deliver=True, today=date(2027, 6, 7),
                       out_dir=str(tmp_path))
     assert len(smtp_sink.messages) == 2
+
+
+def test_the_scheduled_digest_for_every_school_goes_to_each_schools_own_leadership(
+    database_url: str, smtp_sink: loopback.SmtpSink, tmp_path
+) -> None:
+    from flows.overdue_digest import overdue_digest
+
+    seed({"email": smtp_sink.client_config()}, items=1)
+    with transaction(get_settings()) as s:
+        make_school(s, "quiet")  # no leadership, nothing overdue: no digest mail
+    results = overdue_digest.fn(school="*", sent=True, deliver=True, today=date(2027, 6, 7),
+                                out_dir=str(tmp_path))
+    assert set(results) == {"demo", "quiet"}
+    assert results["demo"]["total"] == 1 and results["quiet"]["total"] == 0
+    assert recipients(smtp_sink) == ["wang@demo.example", "zhao@demo.example"]

@@ -77,36 +77,64 @@ def seed_history() -> bool:
     return False
 
 
+class Switch:
+    """The ASGI app the session's server runs: it forwards to the current test's own app, so
+    each test gets a fresh ``make_app`` over a fresh database without restarting uvicorn."""
+
+    def __init__(self) -> None:
+        self.app: FastAPI | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.app is None:  # between tests: a late request from a closing browser page
+            if scope["type"] == "http":
+                await send({"type": "http.response.start", "status": 503, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[tuple[str, Switch]]:
+    """One uvicorn on 127.0.0.1 (a free port, its own thread) for the whole test session."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    switch = Switch()
+    config = uvicorn.Config(switch, log_level="warning", lifespan="off", ws="none", http="h11",
+                            access_log=False)
+    uvi = uvicorn.Server(config)
+    thread = threading.Thread(target=uvi.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uvi.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", switch
+    finally:
+        uvi.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
 @pytest.fixture
 def live(
-    database_url: str, tmp_path: Path, templates: Any, book: Any, seed_history: bool
+    server: tuple[str, Switch], database_url: str, tmp_path: Path, templates: Any, book: Any,
+    seed_history: bool,
 ) -> Iterator[Live]:
+    url, switch = server
     engine = make_engine(database_url)
     data_dir = tmp_path / "data"
     with Session(engine) as s, s.begin():
         world = seed(s, templates, book, history=data_dir if seed_history else None)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = Settings(database_url=database_url, base_url=url, data_dir=data_dir,
                         secret_key="web-test-secret")
     app = make_app(settings, engine=engine, hasher=FAST_HASHER)
     app.dependency_overrides[get_now] = lambda: NOW  # 2026-11-23 09:00 in Shanghai
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", ws="none",
-                                          http="h11", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
+    switch.app = app
     try:
         yield Live(url, app, settings, engine, world)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        switch.app = None
         engine.dispose()
 
 
