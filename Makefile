@@ -38,6 +38,7 @@ test: $(STAMP) system-deps lint
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy --strict houqin calendars notifications
 	$(VENV)/bin/ruff format --check houqin calendars notifications flows tasks
 
 fmt: $(STAMP)

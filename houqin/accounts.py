@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -147,10 +148,11 @@ def set_role(session: Session, account: Account, role: str, *, now: datetime, ac
     _check_role(role)
     if role in NEEDS_PERSON and account.person_id is None:
         raise UserError(f"a {role} account acts as a person; this account has none")
-    previous, account.role = account.role, role
+    change: dict[str, Any] = {"from": account.role, "to": role}
+    account.role = role
     audit.record(
         session, actor=actor, action="account.role", at=now, school_id=account.school_id,
-        username=account.username, **{"from": previous, "to": role},
+        username=account.username, **change,
     )
 
 

@@ -225,8 +225,8 @@ def plans_validate(c: Ctx, files: tuple[Path, ...]) -> None:
     """Check plan files (default: the built-in and the school's own); list every problem."""
     from houqin.plan_templates import builtin_plans_dir, load_templates
 
-    paths = list(files) or [builtin_plans_dir(), c.settings.plans_dir]
-    found = load_templates([p for p in paths if p is not None])
+    defaults = (builtin_plans_dir(), c.settings.plans_dir)
+    found = load_templates(list(files) or [p for p in defaults if p is not None])
     click.echo(
         f"ok: {len(found)} plan templates, {sum(len(t.items) for t in found.values())} items"
     )

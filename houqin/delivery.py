@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from houqin import audit
-from houqin.db import unit_of_work
+from houqin.db import rowcount, unit_of_work
 from houqin.errors import NotFound, UserError
 from houqin.links import make_link
 from houqin.models import Delivery, Item, Outbox, Person, PlanRun, RoleBinding, School
@@ -283,12 +283,13 @@ def _claim_batch(session: Session, *, now: datetime, batch: int) -> list[tuple[A
     claimed = []
     for d in found:
         # the conditional UPDATE settles a race with another sender: one of us gets rowcount 1
-        got = session.execute(
+        got = rowcount(
+            session,
             update(Delivery)
             .where(Delivery.id == d.id, Delivery.status == "pending")
             .values(status="sending", claimed_until=now + LEASE, attempts=Delivery.attempts + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if got != 1:
             continue
         person = session.get(Person, d.recipient_id, options=[joinedload(Person.school)])

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from houqin import clock, tables
 from houqin.db import make_engine, unit_of_work
+from houqin.errors import UserError
 from houqin.items import ItemFilter, list_items, tick
 from houqin.mailsink import MailSink
 from houqin.migrate import upgrade
@@ -155,7 +156,7 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
             ).all()
             for item in due_today:
                 fate = item.id % 9  # deterministic: 0-1 never done, 2 done 3 days late
-                days_left = (clock.as_local(item.due_at, tz).date() - day).days
+                days_left = clock.as_local(item.due_at, tz).date().toordinal() - day.toordinal()
                 if fate <= 1 or (fate == 2 and days_left != -3) or (fate > 2 and days_left != 0):
                     continue
                 owner = s.get(Person, item.owner_id)
@@ -163,10 +164,18 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
                 for n, step in enumerate(item.steps, 1):
                     if not step["done"]:
                         tick(s, item=item, by=owner, now=clock.moment(day, "10:00", tz), step=n)
-                evidence = _evidence(item, photo)
+                note, number, photo_path = _evidence(item, photo)
                 try:
-                    tick(s, item=item, by=owner, now=clock.moment(day, "16:00", tz), **evidence)
-                except Exception:  # a dependency still open: it waits, as it would for a person
+                    tick(
+                        s,
+                        item=item,
+                        by=owner,
+                        now=clock.moment(day, "16:00", tz),
+                        note=note,
+                        number=number,
+                        photo=photo_path,
+                    )
+                except UserError:  # a dependency still open: it waits, as it would for a person
                     continue
                 counts["late" if fate == 2 else "on_time"] += 1
         day += timedelta(days=1)
@@ -175,11 +184,10 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
     return counts
 
 
-def _evidence(item: Item, photo: Path) -> dict[str, object]:
-    if item.evidence_kind == "note":
-        return {"note": "已按要求完成 / done as required"}
-    if item.evidence_kind == "number":
-        return {"number": float(item.headcount or 1)}
-    if item.evidence_kind == "photo":
-        return {"photo": str(photo)}
-    return {}
+def _evidence(item: Item, photo: Path) -> tuple[str | None, float | None, str | None]:
+    """(note, number, photo) as the item's evidence policy asks."""
+    return (
+        "已按要求完成 / done as required" if item.evidence_kind == "note" else None,
+        float(item.headcount or 1) if item.evidence_kind == "number" else None,
+        str(photo) if item.evidence_kind == "photo" else None,
+    )

@@ -85,7 +85,7 @@ def build_feed(session: Session, person: Person, *, now: datetime, base_url: str
         cal.add_component(
             _event(item, tz=tz, now=now, base_url=base_url, school=person.school.code)
         )
-    return cal.to_ical()
+    return bytes(cal.to_ical())
 
 
 def _event(item: Item, *, tz: str, now: datetime, base_url: str, school: str) -> Event:

@@ -15,6 +15,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from houqin import audit
+from houqin.db import rowcount
 from houqin.errors import NotFound, UserError
 from houqin.models import Evidence, Item, Person, PlanRun, School
 
@@ -31,7 +32,7 @@ class ItemFilter:
     due_before: datetime | None = None
 
 
-def query_items(f: ItemFilter) -> Select[tuple[Item]]:
+def query_items(f: ItemFilter) -> Select[Item]:
     stmt = (
         select(Item)
         .join(School, School.id == Item.school_id)
@@ -68,12 +69,13 @@ def get_item(session: Session, item_id: int) -> Item:
 
 def _change(session: Session, item: Item, **values: Any) -> None:
     """Apply ``values`` only if nobody changed the item since it was read."""
-    done = session.execute(
+    done = rowcount(
+        session,
         update(Item)
         .where(Item.id == item.id, Item.revision == item.revision)
         .values(revision=Item.revision + 1, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if done != 1:
         session.expire(item)
         raise UserError(f"item {item.id} was changed by someone else just now; look again")

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from houqin import audit
+from houqin.db import rowcount
 from houqin.errors import NotFound, Problem, ValidationFailed
 from houqin.models import Item, Person, RoleBinding, School
 from houqin.roles import ROLES, Role
@@ -115,7 +116,7 @@ class _LineLoader(yaml.SafeLoader):
     """SafeLoader that remembers the line of every mapping, as ``__line__``."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
@@ -323,7 +324,8 @@ def bind_role(
     else:
         previous = binding.person_id
         binding.person_id = person.id
-        moved = session.execute(
+        moved = rowcount(
+            session,
             update(Item)
             .where(
                 Item.school_id == school.id,
@@ -331,8 +333,8 @@ def bind_role(
                 Item.owner_id == previous,
                 Item.status == "open",
             )
-            .values(owner_id=person.id, revision=Item.revision + 1)
-        ).rowcount
+            .values(owner_id=person.id, revision=Item.revision + 1),
+        )
     audit.record(
         session,
         actor=actor,

@@ -8,12 +8,12 @@ yet), so two people answering the same request at once leave the first answer st
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, literal, update
+from sqlalchemy import func, literal, update
 from sqlalchemy.orm import Session
 
 from houqin import audit
+from houqin.db import rowcount
 from houqin.errors import NotFound, UserError
 from houqin.models import RepairRequest, School
 
@@ -46,7 +46,7 @@ def get_repair(session: Session, repair_id: int) -> RepairRequest:
 def respond(session: Session, *, repair_id: int, by: str, now: datetime) -> RepairRequest:
     """Record the first answer (someone is on the way); a second answer is refused."""
     repair = _checked(session, repair_id, now)
-    changed = _rowcount(
+    changed = rowcount(
         session,
         update(RepairRequest)
         .where(RepairRequest.id == repair_id, RepairRequest.responded_at.is_(None))
@@ -66,7 +66,7 @@ def respond(session: Session, *, repair_id: int, by: str, now: datetime) -> Repa
 def complete(session: Session, *, repair_id: int, by: str, now: datetime) -> RepairRequest:
     """Record the fix; a request fixed on the first visit is answered at the same moment."""
     repair = _checked(session, repair_id, now)
-    changed = _rowcount(
+    changed = rowcount(
         session,
         update(RepairRequest)
         .where(RepairRequest.id == repair_id, RepairRequest.completed_at.is_(None))
@@ -93,9 +93,6 @@ def _checked(session: Session, repair_id: int, now: datetime) -> RepairRequest:
     return repair
 
 
-def _rowcount(session: Session, stmt: Any) -> int:
-    """Rows an UPDATE changed: 0 means someone else got there first."""
-    return cast(CursorResult[Any], session.execute(stmt)).rowcount
 
 
 def _at(now: datetime):  # type: ignore[no-untyped-def]

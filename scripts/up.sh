@@ -23,11 +23,18 @@ export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW=ignore
 export PREFECT_RUNNER_POLL_FREQUENCY="${PREFECT_RUNNER_POLL_FREQUENCY:-2}"
 
 children=()
-stop() { # the served flows first, the server they talk to last
+stop() {
+    # The served flows first (on the way out they pause their deployments, which needs the
+    # server), then the web UI, the server last; each gets 20 s to stop before SIGKILL.
+    local i pid
     for ((i = ${#children[@]} - 1; i >= 0; i--)); do
-        kill "${children[i]}" 2>/dev/null || true
-    done
-    for pid in "${children[@]}"; do
+        pid=${children[i]}
+        kill "$pid" 2>/dev/null || continue
+        for _ in $(seq 1 40); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.5
+        done
+        kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
 }
@@ -48,7 +55,9 @@ if healthy; then
     echo "A Prefect server already answers on $PREFECT_API_URL; using it."
 else
     echo "Starting the Prefect server (log: var/log/prefect-server.log) ..."
-    "$BIN/prefect" server start --host "$HOST" --port "$PORT" >var/log/prefect-server.log 2>&1 &
+    # setsid: Ctrl-C reaches the served flows only; the server must outlive their shutdown.
+    setsid "$BIN/prefect" server start --host "$HOST" --port "$PORT" \
+        >var/log/prefect-server.log 2>&1 &
     server=$!
     children+=("$server")
     for _ in $(seq 1 120); do # up to 60 s; a fresh start takes ~8 s
@@ -67,7 +76,7 @@ fi
 
 if "$BIN/houqin" serve --help >/dev/null 2>&1; then
     echo "Starting the web UI on http://127.0.0.1:8000 (log: var/log/web.log) ..."
-    "$BIN/houqin" serve >var/log/web.log 2>&1 &
+    setsid "$BIN/houqin" serve >var/log/web.log 2>&1 &
     children+=("$!")
 fi
 

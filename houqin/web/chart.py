@@ -33,10 +33,10 @@ def _nice_max(value: int) -> int:
 
 
 def line_chart(
-    days: Sequence[date], series: Sequence[Series], *, title: str, width: int = 640,
-    height: int = 260,
+    days: Sequence[date], series: Sequence[Series], *, title: str, width: int = 420,
+    height: int = 240,
 ) -> Markup:
-    left, right, top, bottom = 44, 12, 34, 28
+    left, right, top, bottom = 34, 10, 34, 24
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = _nice_max(max([1, *(max(s.values, default=0) for s in series)]))
     n = max(len(days) - 1, 1)
@@ -72,7 +72,7 @@ def line_chart(
             f'<rect x="{legend_x}" y="10" width="14" height="4" fill="{s.color}"/>'
             f'<text x="{legend_x + 18}" y="16" fill="#333">{escape(s.label)}</text>'
         )
-        legend_x += 24 + 13 * len(s.label) + 20
+        legend_x += 18 + 12 * len(s.label) + 14
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s.values))
         if points:
             parts.append(

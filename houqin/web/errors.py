@@ -6,6 +6,8 @@ the exception first and rolls back, a refused request never changes anything.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -68,8 +70,6 @@ def install(app: FastAPI) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
             target = "/"
-        from urllib.parse import quote
-
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
     async def user_error(request: Request, exc: Exception) -> Response:

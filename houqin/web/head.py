@@ -41,7 +41,8 @@ def managed_school(session: Session, viewer: Viewer) -> School:
 
 
 def _plans(request: Request) -> dict[str, PlanTemplate]:
-    return request.app.state.sources.plans()
+    plans: dict[str, PlanTemplate] = request.app.state.sources.plans()
+    return plans
 
 
 def _template(request: Request, key: str | None) -> PlanTemplate:

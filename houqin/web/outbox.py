@@ -8,11 +8,11 @@ sender, or a second click, changes nothing twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -33,19 +33,20 @@ PAGE = 200
 
 def retry_delivery(session: Session, delivery: Delivery, *, now: datetime, actor: str) -> bool:
     """Queue a failed or unconfirmed delivery again; False if it was not in such a state."""
-    previous = delivery.status
-    changed = session.execute(
+    change: dict[str, Any] = {"from": delivery.status}
+    result = session.execute(
         update(Delivery)
         .where(Delivery.id == delivery.id, Delivery.status.in_(RETRYABLE))
         .values(status="pending", next_attempt_at=now, claimed_until=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    changed = cast(CursorResult[Any], result).rowcount
     session.expire(delivery)
     if changed != 1:
         return False
     audit.record(
         session, actor=actor, action="delivery.retry", at=now, school_id=delivery.school_id,
-        delivery=delivery.id, channel=delivery.channel, **{"from": previous},
+        delivery=delivery.id, channel=delivery.channel, **change,
     )
     return True
 

@@ -95,7 +95,7 @@ def completion_series(
 ) -> tuple[list[date], list[int], list[int]]:
     """For each of the last ``days`` days: items due by then, and items done by then."""
     today = as_local(now, tz).date()
-    span = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    span: list[date] = [today - timedelta(days=days - 1 - i) for i in range(days)]
     due_on: Counter[date] = Counter()
     done_on: Counter[date] = Counter()
     rows = session.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -85,7 +86,7 @@ def complete(
         if not 1 <= n <= len(item.steps):
             raise BadInput("步骤编号不正确。", "No such step.")
         if not item.steps[n - 1].get("done"):
-            settle(session, item, lambda n=n: tick(session, item=item, by=by, now=now, step=n))
+            settle(session, item, partial(tick, session, item=item, by=by, now=now, step=n))
     paths = uploads.store(request.app.state.settings.data_dir, item.run.school.code, item.id,
                           photos, request.state.on_rollback)
     first = paths[0] if paths else None

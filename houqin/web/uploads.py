@@ -100,7 +100,12 @@ def store(
     folder = Path("photos") / school / str(item_id)
     (data_dir / folder).mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    on_rollback(lambda: [p.unlink(missing_ok=True) for p in written])
+
+    def undo() -> None:
+        for path in written:
+            path.unlink(missing_ok=True)
+
+    on_rollback(undo)
     paths = []
     for photo in photos:
         rel = folder / f"{uuid.uuid4().hex}.{TYPES[photo.kind][0]}"

@@ -38,9 +38,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.fspath).parents:
-            # pytest-playwright 0.10 on pytest 9.2 uses a hook signature pytest deprecates
-            # (PytestRemovedIn10Warning): third-party, nothing to change on our side.
-            item.add_marker(pytest.mark.filterwarnings("ignore::pytest.PytestRemovedIn10Warning"))
+            # pytest-playwright 0.10 defines a session-scoped fixture as a method, which pytest
+            # 9.2 deprecates: third-party, nothing to change on our side (warnings are errors).
+            item.add_marker(pytest.mark.filterwarnings(
+                "ignore:Session-scoped fixtures defined as instance methods"
+                ":pytest.PytestRemovedIn10Warning"
+            ))
 
 
 @pytest.fixture(scope="session")

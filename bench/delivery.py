@@ -1,0 +1,164 @@
+"""Delivery: ``compose`` then ``deliver_due`` to a local SMTP sink, against raw ``smtplib``.
+
+The sink runs in its own process, so its work does not share our interpreter. The baseline sends
+the same messages, already built as MIME bytes, over one SMTP connection: what the sink can
+take. Houqin's channel opens a connection per message (a choice in ``notifications/email.py``);
+the same messages sent that way are reported too, to split the gap between the two causes.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+
+from sqlalchemy import Engine, select, text
+
+from bench.proc import MARK
+from houqin.db import unit_of_work
+from houqin.delivery import compose, deliver_due
+from houqin.models import Delivery, Person
+from houqin.settings import Settings
+
+SENDER = "后勤处 <houqin@bench.example>"
+
+
+@dataclass
+class DeliveryFigures:
+    messages: int
+    outbox_rows: int
+    compose_s: float
+    deliver_s: float
+    sent: int
+    failed: int
+    received: int
+    raw_s: float
+    raw_per_connection_s: float
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.smtp_sink", str(self.port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "READY":
+            self.proc.kill()
+            raise RuntimeError("the SMTP sink did not start")
+
+    def stop(self) -> int:
+        out, _ = self.proc.communicate("stop\n", timeout=30)
+        for line in out.splitlines():
+            if line.startswith(MARK):
+                return int(json.loads(line[len(MARK) :])["messages"])
+        raise RuntimeError("the SMTP sink gave no count")
+
+
+def limit_to(engine: Engine, now: datetime, cap: int) -> None:
+    """Keep the run bounded: only the first ``cap`` recipients' rows are due now."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE outbox SET next_attempt_at = CAST(:later AS timestamptz) "
+                "WHERE recipient_id NOT IN (SELECT DISTINCT recipient_id FROM outbox "
+                "WHERE status = 'pending' ORDER BY recipient_id LIMIT :cap)"
+            ),
+            {"later": now.replace(year=now.year + 1), "cap": cap},
+        )
+
+
+def _built(engine: Engine) -> list[tuple[str, bytes]]:
+    """The sent deliveries as MIME bytes, built the way the e-mail channel builds them."""
+    found = []
+    with unit_of_work(engine) as s:
+        rows = s.execute(
+            select(Delivery, Person)
+            .join(Person, Person.id == Delivery.recipient_id)
+            .where(Delivery.status == "sent")
+            .order_by(Delivery.id)
+        )
+        for d, person in rows:
+            mail = EmailMessage()
+            mail["Subject"], mail["From"] = d.subject, SENDER
+            mail["To"] = Address(display_name=person.name, addr_spec=person.addresses["email"])
+            mail.set_content(d.body, cte="base64")
+            if d.html is not None:
+                mail.add_alternative(d.html, subtype="html", cte="base64")
+            found.append((person.addresses["email"], mail.as_bytes(policy=SMTP)))
+    return found
+
+
+def _raw(port: int, mails: list[tuple[str, bytes]], *, per_connection: bool) -> float:
+    start = time.perf_counter()
+    if per_connection:
+        for to, data in mails:
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+                smtp.sendmail("houqin@bench.example", [to], data)
+    else:
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            for to, data in mails:
+                smtp.sendmail("houqin@bench.example", [to], data)
+    return time.perf_counter() - start
+
+
+def measure(engine: Engine, settings: Settings, *, now: datetime, cap: int) -> DeliveryFigures:
+    sink = Sink()
+    try:
+        channels = {
+            "email": {"host": "127.0.0.1", "port": sink.port, "sender": SENDER, "timeout": 30}
+        }
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE school SET channels = CAST(:c AS json)"), {"c": json.dumps(channels)}
+            )
+        limit_to(engine, now, cap)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT count(*) FROM outbox WHERE status = 'pending' "
+                    "AND next_attempt_at <= :now"
+                ),
+                {"now": now},
+            ).scalar_one()
+        start = time.perf_counter()
+        with unit_of_work(engine) as s:
+            made = compose(s, now=now, settings=settings)
+        compose_s = time.perf_counter() - start
+        start = time.perf_counter()
+        report = deliver_due(engine, now=now)
+        deliver_s = time.perf_counter() - start
+        mails = _built(engine)
+        raw_s = _raw(sink.port, mails, per_connection=False)
+        raw_conn_s = _raw(sink.port, mails, per_connection=True)
+    finally:
+        received = sink.stop()
+    return DeliveryFigures(
+        messages=made,
+        outbox_rows=rows,
+        compose_s=compose_s,
+        deliver_s=deliver_s,
+        sent=report.sent,
+        failed=report.failed,
+        received=received - 2 * len(mails),
+        raw_s=raw_s,
+        raw_per_connection_s=raw_conn_s,
+    )

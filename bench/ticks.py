@@ -1,0 +1,197 @@
+"""Tick-off under load: staff completing items through their reminder links, N at a time.
+
+Each request is ``POST /l/{token}`` (the signed link in a reminder; no login needed) with the
+CSRF double-submit pair a browser would send: the cookie secret and the form field signed with
+the server's key (computed here, as the page would hand it out). Every request ticks a different
+open item. The baseline is the same number of requests at the same concurrency for a static file
+from the same server: the floor of HTTP on loopback with this client. Nothing lost: the audit
+events ``item.tick`` / ``step.tick`` written during the run must equal the successful requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import Engine, text
+
+from bench.delivery import free_port
+from houqin.links import make_token
+from houqin.settings import Settings
+
+SECRET = "houqin-bench-" + secrets.token_hex(16)
+STATIC = "/static/houqin.css"
+
+
+@dataclass
+class Load:
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+    unsent: int = 0  # requests not started before the time cap
+
+    @property
+    def ok(self) -> int:
+        return self.statuses["200"]
+
+    @property
+    def errors(self) -> int:
+        return sum(self.statuses.values()) - self.ok
+
+    def pct(self, p: float) -> float:
+        data = sorted(self.latencies_ms)
+        if not data:
+            return float("nan")
+        return data[min(len(data) - 1, round(p / 100 * (len(data) - 1)))]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+
+class Server:
+    """``bench.serve`` in a subprocess; stopped (by its pid) on exit."""
+
+    def __init__(self, url: str, now: datetime) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.data_dir = tempfile.TemporaryDirectory(prefix="houqin-bench-web-")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.serve",
+                "--db",
+                url,
+                "--port",
+                str(self.port),
+                "--now",
+                now.isoformat(),
+                "--secret",
+                SECRET,
+                "--data-dir",
+                self.data_dir.name,
+            ],
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base + STATIC, timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the web server did not start")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.data_dir.cleanup()
+
+    def settings(self) -> Settings:
+        return Settings(secret_key=SECRET, base_url=self.base, _env_file=None)  # type: ignore[call-arg]
+
+
+def pick_items(engine: Engine, now: datetime, n: int) -> list[tuple[int, int]]:
+    """Open items anyone may complete with a note or a number: no photo, no dependencies."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, owner_id FROM item WHERE status = 'open' AND due_at > :now "
+                "AND evidence_kind IN ('none', 'note', 'number') AND depends_on::text = '[]' "
+                "ORDER BY md5(id::text) LIMIT :n"
+            ),
+            {"now": now, "n": n},
+        ).all()
+    return [(int(a), int(b)) for a, b in rows]
+
+
+def tick_audits(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM audit_event WHERE action IN ('item.tick', 'step.tick')")
+            ).scalar_one()
+        )
+
+
+Job = tuple[str, str, dict[str, str] | None, dict[str, str]]  # method, path, form, headers
+
+
+async def _run(base: str, jobs: list[Job], concurrency: int, cap_s: float) -> Load:
+    load = Load()
+    queue: asyncio.Queue[Job] = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
+    deadline = time.monotonic() + cap_s
+
+    async def worker() -> None:
+        # one client (one keep-alive connection) per simulated user: a shared pool of many
+        # connections costs httpx milliseconds of CPU per request and makes the client the
+        # bottleneck on two cores
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            while not queue.empty() and time.monotonic() < deadline:
+                method, path, form, headers = queue.get_nowait()
+                start = time.perf_counter()
+                try:
+                    r = await client.request(method, path, data=form, headers=headers)
+                    load.statuses[str(r.status_code)] += 1
+                except httpx.HTTPError as exc:
+                    load.statuses[type(exc).__name__] += 1
+                load.latencies_ms.append((time.perf_counter() - start) * 1000)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    load.elapsed_s = time.perf_counter() - start
+    load.unsent = queue.qsize()
+    return load
+
+
+def run_load(base: str, jobs: list[Job], concurrency: int, cap_s: float) -> Load:
+    return asyncio.run(_run(base, jobs, concurrency, cap_s))
+
+
+def tick_jobs(server: Server, items: list[tuple[int, int]], now: datetime) -> list[Job]:
+    settings = server.settings()
+    signer = URLSafeTimedSerializer(SECRET, salt="houqin.csrf")
+    jobs: list[Job] = []
+    for item_id, owner_id in items:
+        cookie = secrets.token_urlsafe(32)  # each request a browser of its own
+        token = make_token(settings, item_id=item_id, person_id=owner_id, now=now)
+        form = {"csrf": signer.dumps(cookie), "note": "已检查完毕（压测）", "number": "1"}
+        jobs.append(("POST", f"/l/{token}", form, {"cookie": f"houqin_csrf={cookie}"}))
+    return jobs
+
+
+def static_jobs(n: int) -> list[Job]:
+    return [("GET", STATIC, None, {}) for _ in range(n)]
+
+
+def login(base: str, username: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=600)
+    page = client.get("/login").text
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "no CSRF field on the login page"
+    r = client.post("/login", data={"username": username, "password": password, "csrf": found[1]})
+    if r.status_code != 303:
+        raise RuntimeError(f"login as {username} failed: {r.status_code}")
+    return client
