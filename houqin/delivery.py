@@ -366,19 +366,49 @@ def _record(
         )
 
 
+RETRYABLE = ("failed", "unconfirmed")
+
+
+def requeue(session: Session, delivery: Delivery, *, now: datetime, by: str) -> bool:
+    """Queue a failed or unconfirmed delivery again (a person decided it should go).
+
+    A conditional UPDATE, so two people pressing retry at once queue it once; False if it was
+    not failed or unconfirmed (any more).
+    """
+    previous = delivery.status
+    changed = rowcount(
+        session,
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.status.in_(RETRYABLE))
+        .values(status="pending", next_attempt_at=now, claimed_until=None, attempts=0)
+        .execution_options(synchronize_session=False),
+    )
+    session.expire(delivery)
+    if changed != 1:
+        return False
+    audit.record(
+        session,
+        actor=by,
+        action="delivery.retry",
+        at=now,
+        school_id=delivery.school_id,
+        delivery=delivery.id,
+        channel=delivery.channel,
+        **{"from": previous},
+    )
+    return True
+
+
 def retry(session: Session, *, delivery_id: int, now: datetime, by: str) -> str:
-    """Send a failed or unconfirmed delivery again (a person decided it should go)."""
+    """``requeue`` by id, for the CLI: a clear error when there is nothing to retry."""
     d = session.get(Delivery, delivery_id)
     if d is None:
         raise NotFound(f"no message {delivery_id} in the outbox")
-    if d.status not in ("failed", "unconfirmed"):
+    status = d.status
+    if not requeue(session, d, now=now, by=by):
         raise UserError(
-            f"message {delivery_id} is {d.status}; only failed or unconfirmed ones are retried"
+            f"message {delivery_id} is {status}; only {' or '.join(RETRYABLE)} ones are retried"
         )
-    d.status, d.next_attempt_at, d.attempts = "pending", now, 0
-    audit.record(
-        session, actor=by, action="outbox.retry", at=now, school_id=d.school_id, delivery=d.id
-    )
     return "queued again"
 
 

@@ -8,15 +8,15 @@ sender, or a second click, changes nothing twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from houqin import audit
+from houqin.delivery import RETRYABLE, requeue
 from houqin.models import Delivery, Person
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
@@ -27,28 +27,12 @@ from houqin.web.render import render
 
 router = APIRouter()
 STATES = ("failed", "unconfirmed", "pending", "sending", "sent")
-RETRYABLE = ("failed", "unconfirmed")
 PAGE = 200
 
 
 def retry_delivery(session: Session, delivery: Delivery, *, now: datetime, actor: str) -> bool:
     """Queue a failed or unconfirmed delivery again; False if it was not in such a state."""
-    change: dict[str, Any] = {"from": delivery.status}
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.status.in_(RETRYABLE))
-        .values(status="pending", next_attempt_at=now, claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    changed = cast(CursorResult[Any], result).rowcount
-    session.expire(delivery)
-    if changed != 1:
-        return False
-    audit.record(
-        session, actor=actor, action="delivery.retry", at=now, school_id=delivery.school_id,
-        delivery=delivery.id, channel=delivery.channel, **change,
-    )
-    return True
+    return requeue(session, delivery, now=now, by=actor)
 
 
 @router.get("/outbox")
