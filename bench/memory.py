@@ -1,6 +1,6 @@
 """Peak memory (RSS) of one sweep, or of one district overdue report, each in its own process.
 
-``python -m bench.memory sweep|report|idle --db URL --now ISO``. The sweep runs in a
+``python -m bench.memory sweep|proposed|report|idle --db URL --now ISO``. The sweep runs in a
 transaction that first empties the outbox (so every row is written again, as in the measured
 sweep) and is rolled back, leaving the ledger as it was. ``idle`` imports the same modules and
 opens a connection: the floor every process pays. Peak RSS is ``ru_maxrss`` of the process.
@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from bench import proposed_sweep
 from bench.proc import emit
 from calendars import load_book
 from houqin.db import make_engine
@@ -27,7 +28,7 @@ SCOPE = "district:bench"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=("sweep", "report", "idle"))
+    parser.add_argument("what", choices=("sweep", "proposed", "report", "idle"))
     parser.add_argument("--db", required=True)
     parser.add_argument("--now", required=True)
     args = parser.parse_args()
@@ -39,9 +40,10 @@ def main() -> None:
         outer = conn.begin()
         session = Session(bind=conn, join_transaction_mode="create_savepoint")
         start = time.perf_counter()
-        if args.what == "sweep":
+        if args.what in ("sweep", "proposed"):
             session.execute(text("TRUNCATE outbox"))
-            report = plan_reminders(session, now=now, book=book)
+            sweep = plan_reminders if args.what == "sweep" else proposed_sweep.plan_reminders
+            report = sweep(session, now=now, book=book)
             found["candidates"], found["written"] = report.candidates, report.written
         elif args.what == "report":
             digest = overdue.build(session, scope=SCOPE, now=now)

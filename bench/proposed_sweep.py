@@ -152,4 +152,3 @@ def _write(
         if kind == "escalate:L1" and item_id not in overdue:
             overdue.add(item_id)
             report.newly_overdue.append(item_id)
-

@@ -1,38 +1,56 @@
 """Sweep: one full ``plan_reminders`` against the single-statement SQL baseline.
 
-Each repeat starts from an empty outbox and an empty twin table; the order alternates (SQL first,
-then Houqin first) so neither always runs on the cache the other warmed. The fastest repeat of
-each counts. The last repeat's rows stay, for the row comparison and for delivery.
+Each repeat empties the twin table and runs the SQL baseline first, then Houqin's sweep and the
+proposed one (``bench/proposed_sweep.py``) in alternating order, each on an emptied outbox and
+each checked row for row against the baseline. The fastest repeat of each counts; the last run's
+rows stay in the outbox for delivery.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pendulum
 from sqlalchemy import Engine, text
 
+from bench import proposed_sweep
 from bench.sweep_sql import build_calendar_tables, differences, make_twin, sweep_by_sql
 from calendars import CalendarBook
+from houqin import reminders
 from houqin.db import unit_of_work
-from houqin.reminders import HORIZON_WORKDAYS, PlanReport, plan_reminders
+from houqin.reminders import HORIZON_WORKDAYS, PlanReport
 
 TWIN = "bench_outbox_sql"
+Sweep = Callable[..., PlanReport]
+SWEEPS: dict[str, Sweep] = {
+    "houqin": reminders.plan_reminders,
+    "proposed": proposed_sweep.plan_reminders,
+}
+
+
+@dataclass
+class Run:
+    seconds: list[float] = field(default_factory=list)
+    report: PlanReport = field(default_factory=PlanReport)
+    differences: tuple[int, int] = (0, 0)  # rows only in the SQL baseline, only in this sweep
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds)
 
 
 @dataclass
 class SweepFigures:
-    candidates: int
-    written: int
-    houqin_s: float
+    sql: Run
     sql_rows: int
-    sql_s: float
-    only_sql: int
-    only_houqin: int
-    runs_houqin: list[float]
-    runs_sql: list[float]
+    sweeps: dict[str, Run]
+
+    @property
+    def candidates(self) -> int:
+        return self.sweeps["houqin"].report.candidates
 
 
 def horizon_of(now: datetime, book: CalendarBook) -> datetime:
@@ -45,58 +63,43 @@ def horizon_of(now: datetime, book: CalendarBook) -> datetime:
 def prepare(engine: Engine, book: CalendarBook) -> None:
     with engine.connect() as conn:
         first, last = conn.execute(
-            text(
-                "SELECT min(due_at AT TIME ZONE 'UTC')::date, max(due_at AT TIME ZONE 'UTC')::date "
-                "FROM item"
-            )
+            text("SELECT min(due_at)::date, max(due_at)::date FROM item")
         ).one()
     build_calendar_tables(engine, book, first - timedelta(days=60), last + timedelta(days=60))
     make_twin(engine, TWIN)
 
 
-def run_houqin(engine: Engine, *, now: datetime, book: CalendarBook) -> tuple[PlanReport, float]:
+def _timed(
+    engine: Engine, sweep: Sweep, now: datetime, book: CalendarBook
+) -> tuple[PlanReport, float]:
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE outbox"))
     start = time.perf_counter()
     with unit_of_work(engine) as s:
-        report = plan_reminders(s, now=now, book=book)
+        report = sweep(s, now=now, book=book)
     return report, time.perf_counter() - start
-
-
-def run_sql(engine: Engine, *, now: datetime, horizon: datetime) -> tuple[int, float]:
-    start = time.perf_counter()
-    rows = sweep_by_sql(engine, TWIN, now=now, horizon=horizon)
-    return rows, time.perf_counter() - start
 
 
 def measure(engine: Engine, *, now: datetime, book: CalendarBook, repeats: int) -> SweepFigures:
     prepare(engine, book)
     horizon = horizon_of(now, book)
-    runs_h: list[float] = []
-    runs_s: list[float] = []
-    report = PlanReport()
+    sql = Run()
+    runs = {name: Run() for name in SWEEPS}
     rows = 0
     for repeat in range(repeats):
         with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE outbox, {TWIN}"))
-        if repeat % 2 == 0:
-            rows, s_sql = run_sql(engine, now=now, horizon=horizon)
-            report, s_h = run_houqin(engine, now=now, book=book)
-        else:
-            report, s_h = run_houqin(engine, now=now, book=book)
-            rows, s_sql = run_sql(engine, now=now, horizon=horizon)
-        runs_h.append(s_h)
-        runs_s.append(s_sql)
-    only_sql, only_houqin = differences(engine, TWIN)
-    return SweepFigures(
-        candidates=report.candidates,
-        written=report.written,
-        houqin_s=min(runs_h),
-        sql_rows=rows,
-        sql_s=min(runs_s),
-        only_sql=only_sql,
-        only_houqin=only_houqin,
-        runs_houqin=runs_h,
-        runs_sql=runs_s,
-    )
+            conn.execute(text(f"TRUNCATE {TWIN}"))
+        start = time.perf_counter()
+        rows = sweep_by_sql(engine, TWIN, now=now, horizon=horizon)
+        sql.seconds.append(time.perf_counter() - start)
+        order = list(SWEEPS) if repeat % 2 == 0 else list(reversed(SWEEPS))
+        for name in order:
+            run = runs[name]
+            run.report, seconds = _timed(engine, SWEEPS[name], now, book)
+            run.seconds.append(seconds)
+            found = differences(engine, TWIN)
+            run.differences = max(run.differences, found)
+    return SweepFigures(sql=sql, sql_rows=rows, sweeps=runs)
 
 
 def sample_candidates(engine: Engine, *, now: datetime, book: CalendarBook, n: int) -> list[int]:

@@ -394,7 +394,7 @@ def requeue(session: Session, delivery: Delivery, *, now: datetime, by: str) -> 
         school_id=delivery.school_id,
         delivery=delivery.id,
         channel=delivery.channel,
-        **{"from": previous},
+        previous=previous,
     )
     return True
 

@@ -32,7 +32,7 @@ class ItemFilter:
     due_before: datetime | None = None
 
 
-def query_items(f: ItemFilter) -> Select[Item]:
+def query_items(f: ItemFilter) -> Select[tuple[Item]]:
     stmt = (
         select(Item)
         .join(School, School.id == Item.school_id)

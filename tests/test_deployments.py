@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
+import textwrap
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,14 @@ from houqin.due_rules import resolve_due
 from houqin.periods import TERM_OF
 from houqin.plan_templates import PlanTemplate, load_template_file
 from houqin.schedules import launch_at, launch_schedules
+from tests import loopback
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT_YAML = ROOT / "prefect.yaml"
 FIXTURE = ROOT / "tests" / "data" / "plans" / "exam_week.yaml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LAUNCH_FLOW = "flows/launch_plan.py:launch_plan"
+http_receiver = loopback.http_receiver  # pytest fixture, requested by name below
 
 
 def prefect_yaml() -> dict[str, dict[str, Any]]:
@@ -278,3 +282,54 @@ def test_the_server_schedules_gaokao_security_at_0800_shanghai_on_each_launch_da
     assert [r.parameters for r in runs] == [
         {"template": "gaokao_security", "school": "*", "period": s.period} for s in expected
     ]
+
+
+def documented_automation() -> dict[str, Any]:
+    """The automation YAML shown in docs/deployments.md."""
+    text = (ROOT / "docs" / "deployments.md").read_text(encoding="utf-8")
+    found = re.search(r"```yaml\n( *name: s001-overdue-to-robot\n.*?)```", text, re.S)
+    assert found, "docs/deployments.md lost its automation example"
+    return dict(yaml.safe_load(textwrap.dedent(found[1])))
+
+
+@pytest.mark.prefect
+def test_the_documented_automation_posts_each_overdue_item_of_s001_only_to_its_robot(
+    prefect_harness, http_receiver
+):
+    from prefect.automations import Automation
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+    from prefect.events import emit_event
+
+    block_id = CustomWebhookNotificationBlock(
+        name="s001-logistics-robot",
+        url=http_receiver.url + "/cgi-bin/webhook/send?key={{key}}",
+        json_data={"msgtype": "text", "text": {"content": "{{subject}}\n{{body}}"}},
+        secrets={"key": "robot-key"},
+    ).save("s001-logistics-robot", overwrite=True)
+    spec = documented_automation()
+    spec["actions"][0]["block_document_id"] = str(block_id)
+    Automation.model_validate(spec).create()
+
+    for school in ("S002", "S001"):  # as the sweep emits them
+        emit_event(
+            event="houqin.item.overdue",
+            resource={"prefect.resource.id": "houqin.item.42"},
+            related=[
+                {"prefect.resource.id": f"houqin.{role}.{code}", "prefect.resource.role": role}
+                for role, code in [
+                    ("school", school),
+                    ("plan", "gaokao_security"),
+                    ("person", "P07"),
+                ]
+            ],
+        )
+    deadline = time.monotonic() + 30
+    while not http_receiver.requests and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # S002's event, were it to match, would have arrived by now
+    [request] = http_receiver.requests
+    assert request.query == {"key": "robot-key"}
+    assert request.json() == {
+        "msgtype": "text",
+        "text": {"content": "逾期 / Overdue: gaokao_security\n事项 / item 42，责任人 / owner P07"},
+    }

@@ -104,7 +104,7 @@ def board(request: Request, run_id: int, viewer: User, session: DB, now: Now) ->
         phases=phases, now=now, tz=run.school.timezone, signoffs=signoffs,
         can_sign_off=can_sign_off(viewer, run), can_manage=can_manage_school(viewer, run.school_id),
         people=dict(session.execute(
-            select(Person.code, Person.name).where(Person.school_id == run.school_id)).all()),
+            select(Person.code, Person.name).where(Person.school_id == run.school_id)).tuples()),
     )
 
 

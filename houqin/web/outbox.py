@@ -42,11 +42,11 @@ def outbox(
     school = managed_school(session, viewer)
     if status is not None and status not in STATES:
         status = None
-    counts = dict(
+    counts: dict[str, int] = dict(
         session.execute(
             select(Delivery.status, func.count())
             .where(Delivery.school_id == school.id).group_by(Delivery.status)
-        ).all()
+        ).tuples()
     )
     stmt = (
         select(Delivery, Person.name)
