@@ -1,57 +1,70 @@
 """Peak memory (RSS) of one sweep, or of one district overdue report, each in its own process.
 
-``python -m bench.memory sweep|proposed|report|idle --db URL --now ISO``. The sweep runs in a
-transaction that first empties the outbox (so every row is written again, as in the measured
-sweep) and is rolled back, leaving the ledger as it was. ``idle`` imports the same modules and
-opens a connection: the floor every process pays. Peak RSS is ``ru_maxrss`` of the process.
+``python -m bench.memory sweep|proposed|report --db URL --now ISO [--idle]``. The sweep runs in
+a transaction that first empties the outbox (so every row is written again, as in the measured
+sweep) and is rolled back, leaving the ledger as it was. With ``--idle`` the process imports
+what that measurement imports and opens a connection, then stops: the floor the work adds to.
+Peak RSS is the process's ``ru_maxrss``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import resource
 import time
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bench import proposed_sweep
 from bench.proc import emit
 from calendars import load_book
 from houqin.db import make_engine
-from houqin.reminders import plan_reminders
-from houqin.reports import output, overdue
 
 SCOPE = "district:bench"
+MODULES = {  # what each measurement needs, imported before the floor is taken
+    "sweep": ["houqin.reminders"],
+    "proposed": ["bench.proposed_sweep"],
+    "report": ["houqin.reports.overdue", "houqin.reports.output"],
+}
+
+
+def work(what: str, session: Session, now: datetime) -> dict[str, float]:
+    if what in ("sweep", "proposed"):
+        module = importlib.import_module(MODULES[what][0])
+        session.execute(text("TRUNCATE outbox"))
+        report = module.plan_reminders(session, now=now, book=load_book())
+        return {"candidates": report.candidates, "written": report.written}
+    overdue: Any = importlib.import_module("houqin.reports.overdue")
+    output: Any = importlib.import_module("houqin.reports.output")
+    digest = overdue.build(session, scope=SCOPE, now=now)
+    _subject, body = output.digest_text(digest)
+    page = output.html(digest)
+    return {"overdue": digest.total, "chars": len(body) + len(page)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=("sweep", "proposed", "report", "idle"))
+    parser.add_argument("what", choices=sorted(MODULES))
     parser.add_argument("--db", required=True)
     parser.add_argument("--now", required=True)
+    parser.add_argument("--idle", action="store_true", help="imports and a connection only")
     args = parser.parse_args()
+    for name in MODULES[args.what]:
+        importlib.import_module(name)
     now = datetime.fromisoformat(args.now)
     engine = make_engine(args.db)
-    book = load_book()
     found: dict[str, float] = {}
     with engine.connect() as conn:
         outer = conn.begin()
         session = Session(bind=conn, join_transaction_mode="create_savepoint")
         start = time.perf_counter()
-        if args.what in ("sweep", "proposed"):
-            session.execute(text("TRUNCATE outbox"))
-            sweep = plan_reminders if args.what == "sweep" else proposed_sweep.plan_reminders
-            report = sweep(session, now=now, book=book)
-            found["candidates"], found["written"] = report.candidates, report.written
-        elif args.what == "report":
-            digest = overdue.build(session, scope=SCOPE, now=now)
-            subject, body = output.digest_text(digest)
-            page = output.html(digest)
-            found["overdue"], found["chars"] = digest.total, len(body) + len(page)
-        else:
+        if args.idle:
             session.execute(text("SELECT 1"))
+        else:
+            found.update(work(args.what, session, now))
         found["seconds"] = time.perf_counter() - start
         session.close()
         outer.rollback()

@@ -43,6 +43,7 @@ class Section:
 class Results:
     started: datetime
     scale: str
+    database: str = ""  # the generated database's name (dropped at the end unless kept)
     items: int = 0
     sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -96,9 +96,15 @@ def create_account(
     except IntegrityError:
         raise UserError(f"username {username!r} is taken") from None
     audit.record(
-        session, actor=actor, action="account.create", at=now,
-        school_id=account.school_id, username=username, role=role,
-        person=person.code if person else None, district=district,
+        session,
+        actor=actor,
+        action="account.create",
+        at=now,
+        school_id=account.school_id,
+        username=username,
+        role=role,
+        person=person.code if person else None,
+        district=district,
     )
     return account
 
@@ -151,13 +157,23 @@ def set_role(session: Session, account: Account, role: str, *, now: datetime, ac
     change: dict[str, Any] = {"from": account.role, "to": role}
     account.role = role
     audit.record(
-        session, actor=actor, action="account.role", at=now, school_id=account.school_id,
-        username=account.username, **change,
+        session,
+        actor=actor,
+        action="account.role",
+        at=now,
+        school_id=account.school_id,
+        username=account.username,
+        **change,
     )
 
 
 def set_password(
-    session: Session, account: Account, password: str, *, now: datetime, actor: str,
+    session: Session,
+    account: Account,
+    password: str,
+    *,
+    now: datetime,
+    actor: str,
     hasher: PasswordHasher | None = None,
 ) -> None:
     """A new password; sessions signed with the old one stop working (see web/auth.py)."""
@@ -165,7 +181,11 @@ def set_password(
         raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
     account.password_hash = (hasher or default_hasher()).hash(password)
     audit.record(
-        session, actor=actor, action="account.password", at=now, school_id=account.school_id,
+        session,
+        actor=actor,
+        action="account.password",
+        at=now,
+        school_id=account.school_id,
         username=account.username,
     )
 
@@ -175,6 +195,10 @@ def set_active(
 ) -> None:
     account.active = active
     audit.record(
-        session, actor=actor, action="account.enable" if active else "account.disable", at=now,
-        school_id=account.school_id, username=account.username,
+        session,
+        actor=actor,
+        action="account.enable" if active else "account.disable",
+        at=now,
+        school_id=account.school_id,
+        username=account.username,
     )

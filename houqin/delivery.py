@@ -386,15 +386,18 @@ def requeue(session: Session, delivery: Delivery, *, now: datetime, by: str) -> 
     session.expire(delivery)
     if changed != 1:
         return False
+    details: dict[str, Any] = {
+        "delivery": delivery.id,
+        "channel": delivery.channel,
+        "from": previous,
+    }
     audit.record(
         session,
         actor=by,
         action="delivery.retry",
         at=now,
         school_id=delivery.school_id,
-        delivery=delivery.id,
-        channel=delivery.channel,
-        previous=previous,
+        **details,
     )
     return True
 

@@ -38,8 +38,13 @@ def issue_token(session: Session, person: Person, *, now: datetime, actor: str) 
     replaced = person.ical_token_hash is not None
     person.ical_token_hash = _digest(token)
     audit.record(
-        session, actor=actor, action="ical.issue", at=now, school_id=person.school_id,
-        person=person.code, replaced=replaced,
+        session,
+        actor=actor,
+        action="ical.issue",
+        at=now,
+        school_id=person.school_id,
+        person=person.code,
+        replaced=replaced,
     )
     return token
 
@@ -50,7 +55,11 @@ def revoke_token(session: Session, person: Person, *, now: datetime, actor: str)
         return False
     person.ical_token_hash = None
     audit.record(
-        session, actor=actor, action="ical.revoke", at=now, school_id=person.school_id,
+        session,
+        actor=actor,
+        action="ical.revoke",
+        at=now,
+        school_id=person.school_id,
         person=person.code,
     )
     return True

@@ -93,8 +93,6 @@ def _checked(session: Session, repair_id: int, now: datetime) -> RepairRequest:
     return repair
 
 
-
-
 def _at(now: datetime):  # type: ignore[no-untyped-def]
     """``now`` bound with the ledger's UTC type: inside a SQL function it would be bound raw."""
     return literal(now, RepairRequest.__table__.c.responded_at.type)

@@ -49,18 +49,31 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(list(ROLES)),
-              help="staff: own items; supervisor: also their people's; logistics_head: the "
-              "school; leadership: read the school, sign off; district: read the district.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(list(ROLES)),
+    help="staff: own items; supervisor: also their people's; logistics_head: the "
+    "school; leadership: read the school, sign off; district: read the district.",
+)
 @click.option("--school", "school_code", help="School code (all roles but district).")
-@click.option("--person", "person_code", help="The person this account acts as (staff and "
-              "supervisor must have one; a head needs one to tick items).")
+@click.option(
+    "--person",
+    "person_code",
+    help="The person this account acts as (staff and "
+    "supervisor must have one; a head needs one to tick items).",
+)
 @click.option("--district", help="For a district account: the district's name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--by", default="cli", show_default=True, help="Who adds it (for the audit).")
 def user_add(
-    username: str, role: str, school_code: str | None, person_code: str | None,
-    district: str | None, password_stdin: bool, by: str,
+    username: str,
+    role: str,
+    school_code: str | None,
+    person_code: str | None,
+    district: str | None,
+    password_stdin: bool,
+    by: str,
 ) -> None:
     """Add a web account; the password is prompted for (or read with --password-stdin)."""
     from houqin.accounts import create_account
@@ -76,12 +89,21 @@ def user_add(
         school = get_school(s, school_code) if school_code else None
         person = get_person(s, school, person_code) if school and person_code else None
         account = create_account(
-            s, username=username, password=password, role=role, school=school, person=person,
-            district=district, now=_now(), actor=by,
+            s,
+            username=username,
+            password=password,
+            role=role,
+            school=school,
+            person=person,
+            district=district,
+            now=_now(),
+            actor=by,
         )
         where = school.code if school else account.district
-    click.echo(f"account {username}: {role} of {where}" + (f", acts as {person_code}"
-                                                           if person_code else ""))
+    click.echo(
+        f"account {username}: {role} of {where}"
+        + (f", acts as {person_code}" if person_code else "")
+    )
 
 
 @user.command("role")

@@ -205,8 +205,17 @@ def test_scores_are_checked_against_the_standard_and_audited(session, school) ->
         with pytest.raises(UserError, match=message):
             enter(session, school, kpi, source, value)
     with pytest.raises(UserError, match="expected a quarter"):
-        scores.enter(session, standard=STANDARD, school=school, period="2027-Q1",
-                     kpi="facility_intact", source="daily", score=99, by="x", now=AFTER_Q1)
+        scores.enter(
+            session,
+            standard=STANDARD,
+            school=school,
+            period="2027-Q1",
+            kpi="facility_intact",
+            source="daily",
+            score=99,
+            by="x",
+            now=AFTER_Q1,
+        )
     audited = session.scalars(
         select(AuditEvent).where(AuditEvent.action == "score.enter").order_by(AuditEvent.id)
     ).all()

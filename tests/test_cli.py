@@ -258,8 +258,11 @@ def test_a_yaml_roster_keeps_the_schools_channel_settings_as_written(
         channels = conn.scalar(select(School.channels))
     engine.dispose()
     assert channels == {
-        "email": {"host": "127.0.0.1", "port": 8025,
-                  "sender": "示范中学后勤处 <houqin@demo-school.example>"}
+        "email": {
+            "host": "127.0.0.1",
+            "port": 8025,
+            "sender": "示范中学后勤处 <houqin@demo-school.example>",
+        }
     }
 
 

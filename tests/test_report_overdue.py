@@ -106,9 +106,7 @@ def test_three_most_late_plans_rank_by_total_days_overdue(session, district) -> 
     ]  # fmt: skip
 
 
-def test_first_digest_calls_everything_new_and_a_preview_records_nothing(
-    session, district
-) -> None:
+def test_first_digest_calls_everything_new_and_a_preview_records_nothing(session, district) -> None:
     digest = overdue.build(session, scope="district:东城区", now=MONDAY)
 
     assert digest.previous_at is None

@@ -330,16 +330,18 @@ def test_the_weekly_overdue_digest_reaches_leadership_with_its_pdf(
     from flows.overdue_digest import overdue_digest
 
     seed({"email": smtp_sink.client_config()}, items=2)
-    result = overdue_digest.fn(school="demo", sent=True, deliver=True, today=date(2027, 6, 7),
-                               out_dir=str(tmp_path))
+    result = overdue_digest.fn(
+        school="demo", sent=True, deliver=True, today=date(2027, 6, 7), out_dir=str(tmp_path)
+    )
     assert result["total"] == 2
     assert recipients(smtp_sink) == ["wang@demo.example", "zhao@demo.example"]
     for message in smtp_sink.messages:
         [pdf] = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
         assert pdf.get_content().startswith(b"%PDF")
     # the same week's digest is not sent twice
-    overdue_digest.fn(school="demo", sent=True, deliver=True, today=date(2027, 6, 7),
-                      out_dir=str(tmp_path))
+    overdue_digest.fn(
+        school="demo", sent=True, deliver=True, today=date(2027, 6, 7), out_dir=str(tmp_path)
+    )
     assert len(smtp_sink.messages) == 2
 
 
@@ -351,8 +353,9 @@ def test_the_scheduled_digest_for_every_school_goes_to_each_schools_own_leadersh
     seed({"email": smtp_sink.client_config()}, items=1)
     with transaction(get_settings()) as s:
         make_school(s, "quiet")  # no leadership, nothing overdue: no digest mail
-    results = overdue_digest.fn(school="*", sent=True, deliver=True, today=date(2027, 6, 7),
-                                out_dir=str(tmp_path))
+    results = overdue_digest.fn(
+        school="*", sent=True, deliver=True, today=date(2027, 6, 7), out_dir=str(tmp_path)
+    )
     assert set(results) == {"demo", "quiet"}
     assert results["demo"]["total"] == 1 and results["quiet"]["total"] == 0
     assert recipients(smtp_sink) == ["wang@demo.example", "zhao@demo.example"]

@@ -1,6 +1,6 @@
 """``make_app(settings)``: the web UI as one FastAPI application. Nothing is built at import.
 
-    uvicorn --factory houqin.web.app:create_app     # or: houqin serve
+uvicorn --factory houqin.web.app:create_app     # or: houqin serve
 """
 
 from __future__ import annotations
@@ -20,7 +20,19 @@ from houqin.db import make_engine
 from houqin.plan_templates import PlanTemplate
 from houqin.settings import Settings, get_settings
 from houqin.sources import load_calendars, load_plans
-from houqin.web import board, errors, head, ical, links, login, outbox, review, staff, ticks
+from houqin.web import (
+    board,
+    errors,
+    head,
+    ical,
+    links,
+    login,
+    outbox,
+    reports,
+    review,
+    staff,
+    ticks,
+)
 from houqin.web.middleware import RequestState
 from houqin.web.render import environment
 
@@ -61,7 +73,7 @@ def make_app(
     app.state.templates = environment()
     app.state.sources = Sources(settings)
     errors.install(app)
-    for module in (login, staff, ticks, head, board, outbox, review, links, ical):
+    for module in (login, staff, ticks, head, board, outbox, review, reports, links, ical):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestState, secure=app.state.secure)

@@ -89,10 +89,19 @@ def throttled(session: Session, username: str, address: str, now: datetime) -> b
 
 
 def record_attempt(
-    session: Session, username: str, address: str, now: datetime, *, ok: bool,
+    session: Session,
+    username: str,
+    address: str,
+    now: datetime,
+    *,
+    ok: bool,
     school_id: int | None = None,
 ) -> None:
     audit.record(
-        session, actor=username[:100], action="login" if ok else "login.failed", at=now,
-        school_id=school_id, ip=address,
+        session,
+        actor=username[:100],
+        action="login" if ok else "login.failed",
+        at=now,
+        school_id=school_id,
+        ip=address,
     )

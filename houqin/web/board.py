@@ -78,7 +78,9 @@ def board(request: Request, run_id: int, viewer: User, session: DB, now: Now) ->
     run = _run(session, viewer, run_id)
     items = list(
         session.scalars(
-            select(Item).where(Item.run_id == run.id).options(joinedload(Item.owner))
+            select(Item)
+            .where(Item.run_id == run.id)
+            .options(joinedload(Item.owner))
             .order_by(Item.position)
         ).unique()
     )
@@ -99,18 +101,34 @@ def board(request: Request, run_id: int, viewer: User, session: DB, now: Now) ->
         .order_by(AuditEvent.id)
     ).all()
     return render(
-        request, "board.html.j2", run=run, total=total, by_phase=by_phase,
+        request,
+        "board.html.j2",
+        run=run,
+        total=total,
+        by_phase=by_phase,
         by_owner=sorted(by_owner.items(), key=lambda kv: (-kv[1].overdue, -kv[1].open, kv[0])),
-        phases=phases, now=now, tz=run.school.timezone, signoffs=signoffs,
-        can_sign_off=can_sign_off(viewer, run), can_manage=can_manage_school(viewer, run.school_id),
-        people=dict(session.execute(
-            select(Person.code, Person.name).where(Person.school_id == run.school_id)).tuples()),
+        phases=phases,
+        now=now,
+        tz=run.school.timezone,
+        signoffs=signoffs,
+        can_sign_off=can_sign_off(viewer, run),
+        can_manage=can_manage_school(viewer, run.school_id),
+        people=dict(
+            session.execute(
+                select(Person.code, Person.name).where(Person.school_id == run.school_id)
+            )
+            .tuples()
+            .all()
+        ),
     )
 
 
 @router.post("/runs/{run_id}/signoff")
 def sign_off(
-    run_id: int, form: Annotated[FormData, Depends(checked_form)], viewer: User, session: DB,
+    run_id: int,
+    form: Annotated[FormData, Depends(checked_form)],
+    viewer: User,
+    session: DB,
     now: Now,
 ) -> Response:
     """Leadership signs the run off: an audit event with their note, shown on the board."""
@@ -119,7 +137,15 @@ def sign_off(
     note = forms.text(form, "note", max_len=1000, label=("签批意见", "The note"))
     counts = progress(session, [run.id], now)[run.id]
     audit.record(
-        session, actor=viewer.actor, action="plan.signoff", at=now, school_id=run.school_id,
-        run_id=run.id, note=note, done=counts.done, open=counts.open, overdue=counts.overdue,
+        session,
+        actor=viewer.actor,
+        action="plan.signoff",
+        at=now,
+        school_id=run.school_id,
+        run_id=run.id,
+        note=note,
+        done=counts.done,
+        open=counts.open,
+        overdue=counts.overdue,
     )
     return RedirectResponse(f"/runs/{run.id}#signoff", status_code=303)

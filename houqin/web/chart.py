@@ -33,7 +33,11 @@ def _nice_max(value: int) -> int:
 
 
 def line_chart(
-    days: Sequence[date], series: Sequence[Series], *, title: str, width: int = 420,
+    days: Sequence[date],
+    series: Sequence[Series],
+    *,
+    title: str,
+    width: int = 420,
     height: int = 240,
 ) -> Markup:
     left, right, top, bottom = 34, 10, 34, 24

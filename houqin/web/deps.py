@@ -56,10 +56,14 @@ def current_viewer(request: Request, session: DB) -> Viewer | None:
     person = session.get(Person, account.person_id) if account.person_id else None
     school = session.get(School, account.school_id) if account.school_id else None
     viewer = Viewer(
-        account_id=account.id, username=account.username, role=account.role,
-        school_id=account.school_id, district=account.district,
+        account_id=account.id,
+        username=account.username,
+        role=account.role,
+        school_id=account.school_id,
+        district=account.district,
         timezone=school.timezone if school else request.app.state.settings.timezone,
-        person_id=person.id if person else None, person_code=person.code if person else None,
+        person_id=person.id if person else None,
+        person_code=person.code if person else None,
         person_school_id=person.school_id if person else None,
         person_name=person.name if person else None,
     )

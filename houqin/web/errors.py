@@ -22,8 +22,9 @@ class WebError(Exception):
 
     status = 400
 
-    def __init__(self, zh: str, en: str | None = None, *, status: int | None = None,
-                 back: str | None = None):
+    def __init__(
+        self, zh: str, en: str | None = None, *, status: int | None = None, back: str | None = None
+    ):
         super().__init__(en or zh)
         self.zh, self.en, self.back = zh, en or zh, back
         if status is not None:
@@ -33,8 +34,11 @@ class WebError(Exception):
 class Forbidden(WebError):
     status = 403
 
-    def __init__(self, zh: str = "您没有权限查看或修改此内容。",
-                 en: str = "You are not allowed to see or change this."):
+    def __init__(
+        self,
+        zh: str = "您没有权限查看或修改此内容。",
+        en: str = "You are not allowed to see or change this.",
+    ):
         super().__init__(zh, en)
 
 
@@ -57,8 +61,9 @@ class LoginRequired(Exception):
 def _page(request: Request, status: int, zh: str, en: str, back: str | None = None) -> Response:
     from houqin.web.render import render
 
-    return render(request, "error.html.j2", status_code=status, code=status, zh=zh, en=en,
-                  back=back)
+    return render(
+        request, "error.html.j2", status_code=status, code=status, zh=zh, en=en, back=back
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -79,8 +84,9 @@ def install(app: FastAPI) -> None:
             return _page(request, 400, zh or en, en)
         if isinstance(exc, NotFound):
             return _page(request, 404, "找不到该内容。", str(exc))
-        return _page(request, 400, f"未能完成，未做任何更改：{exc}",
-                     f"Not done, nothing changed: {exc}")
+        return _page(
+            request, 400, f"未能完成，未做任何更改：{exc}", f"Not done, nothing changed: {exc}"
+        )
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -88,16 +94,20 @@ def install(app: FastAPI) -> None:
             return _page(request, 404, "找不到该页面。", "Page not found.")
         if exc.status_code == 405:
             return _page(request, 405, "不支持此操作。", "Method not allowed.")
-        return _page(request, exc.status_code, f"请求无效：{exc.detail}",
-                     f"Bad request: {exc.detail}")
+        return _page(
+            request, exc.status_code, f"请求无效：{exc.detail}", f"Bad request: {exc.detail}"
+        )
 
     async def invalid(request: Request, exc: Exception) -> Response:
-        return _page(request, 400, "请求格式不正确（地址或表单有误）。",
-                     "Malformed request (the address or the form is not valid).")
+        return _page(
+            request,
+            400,
+            "请求格式不正确（地址或表单有误）。",
+            "Malformed request (the address or the form is not valid).",
+        )
 
     app.add_exception_handler(WebError, web_error)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(UserError, user_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid)
-

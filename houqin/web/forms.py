@@ -13,8 +13,14 @@ from starlette.datastructures import FormData, UploadFile
 from houqin.web.errors import BadInput
 
 
-def text(form: FormData, name: str, *, required: bool = False, max_len: int = 2000,
-         label: tuple[str, str] | None = None) -> str | None:
+def text(
+    form: FormData,
+    name: str,
+    *,
+    required: bool = False,
+    max_len: int = 2000,
+    label: tuple[str, str] | None = None,
+) -> str | None:
     value = form.get(name)
     if value is not None and not isinstance(value, str):
         raise BadInput(f"表单字段 {name} 格式不正确。", f"Form field {name} is malformed.")

@@ -55,7 +55,8 @@ def _template(request: Request, key: str | None) -> PlanTemplate:
 def runs_of(session: Session, school_ids: list[int]) -> list[PlanRun]:
     return list(
         session.scalars(
-            select(PlanRun).where(PlanRun.school_id.in_(school_ids))
+            select(PlanRun)
+            .where(PlanRun.school_id.in_(school_ids))
             .options(joinedload(PlanRun.template), joinedload(PlanRun.school))
             .order_by(PlanRun.launched_at.desc(), PlanRun.id.desc())
         )
@@ -67,31 +68,53 @@ def dashboard(request: Request, viewer: User, session: DB, now: Now) -> Response
     school = managed_school(session, viewer)
     runs = runs_of(session, [school.id])
     return render(
-        request, "head.html.j2", school=school, runs=runs,
-        counts=progress(session, [r.id for r in runs], now), plans=_plans(request),
+        request,
+        "head.html.j2",
+        school=school,
+        runs=runs,
+        counts=progress(session, [r.id for r in runs], now),
+        plans=_plans(request),
     )
 
 
 @router.get("/launch")
 def preview(
-    request: Request, viewer: User, session: DB, template: str | None = None,
+    request: Request,
+    viewer: User,
+    session: DB,
+    template: str | None = None,
     period: str | None = None,
 ) -> Response:
     """Every item with its owner and deadline, before anything is written."""
     school = managed_school(session, viewer)
     plan = _template(request, template)
     if not period:
-        raise BadInput("请填写期间，例如 2026-2027 或 2026-2027/1。",
-                       "Give a period such as 2026-2027 or 2026-2027/1.", back="/head")
+        raise BadInput(
+            "请填写期间，例如 2026-2027 或 2026-2027/1。",
+            "Give a period such as 2026-2027 or 2026-2027/1.",
+            back="/head",
+        )
     parsed = parse_period(period, plan.period)
     existing = session.scalar(
-        select(PlanRun).where(PlanRun.template_key == plan.key, PlanRun.school_id == school.id,
-                              PlanRun.period == str(parsed))
+        select(PlanRun).where(
+            PlanRun.template_key == plan.key,
+            PlanRun.school_id == school.id,
+            PlanRun.period == str(parsed),
+        )
     )
-    planned = plan_items(session, template=plan, school=school, period=parsed,
-                         book=request.app.state.sources.book())
-    return render(request, "launch.html.j2", plan=plan, period=str(parsed), planned=planned,
-                  existing=existing, school=school, roles=_roles(plan))
+    planned = plan_items(
+        session, template=plan, school=school, period=parsed, book=request.app.state.sources.book()
+    )
+    return render(
+        request,
+        "launch.html.j2",
+        plan=plan,
+        period=str(parsed),
+        planned=planned,
+        existing=existing,
+        school=school,
+        roles=_roles(plan),
+    )
 
 
 @router.post("/launch")
@@ -100,13 +123,21 @@ def do_launch(request: Request, form: Form, viewer: User, session: DB, now: Now)
     plan = _template(request, forms.text(form, "template", required=True, max_len=64))
     period = forms.text(form, "period", required=True, max_len=16, label=("期间", "Period"))
     assert period is not None
-    result = launch(session, template=plan, school=school, period=period,
-                    book=request.app.state.sources.book(), by=viewer.actor, now=now)
+    result = launch(
+        session,
+        template=plan,
+        school=school,
+        period=period,
+        book=request.app.state.sources.book(),
+        by=viewer.actor,
+        now=now,
+    )
     return RedirectResponse(f"/runs/{result.run.id}", status_code=303)
 
 
-def _roles(plan: PlanTemplate | None = None, plans: dict[str, PlanTemplate] | None = None
-           ) -> dict[str, Role]:
+def _roles(
+    plan: PlanTemplate | None = None, plans: dict[str, PlanTemplate] | None = None
+) -> dict[str, Role]:
     roles = dict(ROLES)
     for p in ([plan] if plan else []) + list((plans or {}).values()):
         roles.update(p.roles)
@@ -119,9 +150,14 @@ def people(request: Request, viewer: User, session: DB) -> Response:
     staff = session.scalars(
         select(Person).where(Person.school_id == school.id).order_by(Person.code)
     ).all()
-    return render(request, "people.html.j2", school=school, staff=staff,
-                  bindings=role_bindings(session, school),
-                  roles=_roles(plans=_plans(request)))
+    return render(
+        request,
+        "people.html.j2",
+        school=school,
+        staff=staff,
+        bindings=role_bindings(session, school),
+        roles=_roles(plans=_plans(request)),
+    )
 
 
 @router.post("/people/bind")
@@ -151,19 +187,27 @@ def do_reassign(item_id: int, form: Form, viewer: User, session: DB, now: Now) -
     reason = forms.text(form, "reason", max_len=1000)
     to = get_person(session, item.run.school, code or "")
     if to.id == item.owner_id:
-        raise BadInput("新负责人与当前负责人相同。", "That person already owns this item.",
-                       back=f"/items/{item_id}")
-    settle(session, item, lambda: reassign(session, item=item, to=to, by=viewer.actor, now=now,
-                                           reason=reason))
+        raise BadInput(
+            "新负责人与当前负责人相同。",
+            "That person already owns this item.",
+            back=f"/items/{item_id}",
+        )
+    settle(
+        session,
+        item,
+        lambda: reassign(session, item=item, to=to, by=viewer.actor, now=now, reason=reason),
+    )
     return RedirectResponse(f"/items/{item_id}", status_code=303)
 
 
 @router.post("/items/{item_id}/waive")
 def do_waive(item_id: int, form: Form, viewer: User, session: DB, now: Now) -> Response:
     item = _managed_item(session, viewer, item_id)
-    reason = forms.text(form, "reason", required=True, max_len=1000,
-                        label=("免除理由", "A reason for the waiver"))
+    reason = forms.text(
+        form, "reason", required=True, max_len=1000, label=("免除理由", "A reason for the waiver")
+    )
     assert reason is not None
-    settle(session, item, lambda: waive(session, item=item, by=viewer.actor, now=now,
-                                        reason=reason))
+    settle(
+        session, item, lambda: waive(session, item=item, by=viewer.actor, now=now, reason=reason)
+    )
     return RedirectResponse(f"/items/{item_id}", status_code=303)

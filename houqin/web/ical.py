@@ -27,14 +27,20 @@ router = APIRouter()
 def feed(request: Request, token: str, session: DB, now: Now) -> Response:
     person = ical.person_for_token(session, token)
     if person is None:  # unknown and revoked look the same
-        raise WebError("日历订阅地址无效或已被撤销。",
-                       "This calendar address is unknown or revoked.", status=404)
-    body = ical.build_feed(session, person, now=now,
-                           base_url=request.app.state.settings.base_url)
-    return Response(body, media_type="text/calendar; charset=utf-8", headers={
-        "Cache-Control": "private, max-age=900",
-        "Content-Disposition": 'inline; filename="houqin.ics"',
-    })
+        raise WebError(
+            "日历订阅地址无效或已被撤销。",
+            "This calendar address is unknown or revoked.",
+            status=404,
+        )
+    body = ical.build_feed(session, person, now=now, base_url=request.app.state.settings.base_url)
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "private, max-age=900",
+            "Content-Disposition": 'inline; filename="houqin.ics"',
+        },
+    )
 
 
 def _person(session: Session, viewer: Viewer) -> Person:
@@ -47,14 +53,18 @@ def _person(session: Session, viewer: Viewer) -> Person:
 @router.get("/calendar")
 def calendar_page(request: Request, viewer: User, session: DB) -> Response:
     person = _person(session, viewer)
-    return render(request, "calendar.html.j2", url=None,
-                  has_feed=person.ical_token_hash is not None)
+    return render(
+        request, "calendar.html.j2", url=None, has_feed=person.ical_token_hash is not None
+    )
 
 
 @router.post("/calendar")
 def calendar_action(
-    request: Request, form: Annotated[FormData, Depends(checked_form)], viewer: User,
-    session: DB, now: Now,
+    request: Request,
+    form: Annotated[FormData, Depends(checked_form)],
+    viewer: User,
+    session: DB,
+    now: Now,
 ) -> Response:
     """Issue a new URL (the old one stops working) or revoke it. The URL is shown only once:
     the ledger keeps its hash, not the secret."""

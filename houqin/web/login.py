@@ -40,7 +40,8 @@ def home(viewer: User) -> Response:
 
 @router.get("/login")
 def login_page(
-    request: Request, viewer: Annotated[Viewer | None, Depends(current_viewer)],
+    request: Request,
+    viewer: Annotated[Viewer | None, Depends(current_viewer)],
     next: str | None = None,
 ) -> Response:
     if viewer is not None:
@@ -52,10 +53,12 @@ def login_page(
 def login(
     request: Request, form: Annotated[FormData, Depends(checked_form)], session: DB, now: Now
 ) -> Response:
-    username = forms.text(form, "username", required=True, max_len=100,
-                          label=("用户名", "Username")) or ""
-    password = forms.text(form, "password", required=True, max_len=1000,
-                          label=("密码", "Password")) or ""
+    username = (
+        forms.text(form, "username", required=True, max_len=100, label=("用户名", "Username")) or ""
+    )
+    password = (
+        forms.text(form, "password", required=True, max_len=1000, label=("密码", "Password")) or ""
+    )
     target = _safe_next(forms.text(form, "next", max_len=500))
     address = auth.client_address(request)
     if auth.throttled(session, username, address, now):
@@ -64,11 +67,21 @@ def login(
             f"Too many failed logins; try again in {auth.WINDOW.seconds // 60} minutes.",
         )
     account = authenticate(session, username, password, hasher=request.app.state.hasher)
-    auth.record_attempt(session, username, address, now, ok=account is not None,
-                        school_id=account.school_id if account else None)
+    auth.record_attempt(
+        session,
+        username,
+        address,
+        now,
+        ok=account is not None,
+        school_id=account.school_id if account else None,
+    )
     if account is None:
         return render(
-            request, "login.html.j2", status_code=401, next=target or "", username=username,
+            request,
+            "login.html.j2",
+            status_code=401,
+            next=target or "",
+            username=username,
             error=("用户名或密码不正确。", "Wrong username or password."),
         )
     session.flush()  # a rehashed password changes the fingerprint the cookie carries

@@ -36,17 +36,18 @@ def retry_delivery(session: Session, delivery: Delivery, *, now: datetime, actor
 
 
 @router.get("/outbox")
-def outbox(
-    request: Request, viewer: User, session: DB, status: str | None = None
-) -> Response:
+def outbox(request: Request, viewer: User, session: DB, status: str | None = None) -> Response:
     school = managed_school(session, viewer)
     if status is not None and status not in STATES:
         status = None
     counts: dict[str, int] = dict(
         session.execute(
             select(Delivery.status, func.count())
-            .where(Delivery.school_id == school.id).group_by(Delivery.status)
-        ).tuples()
+            .where(Delivery.school_id == school.id)
+            .group_by(Delivery.status)
+        )
+        .tuples()
+        .all()
     )
     stmt = (
         select(Delivery, Person.name)
@@ -57,8 +58,17 @@ def outbox(
     )
     if status:
         stmt = stmt.where(Delivery.status == status)
-    return render(request, "outbox.html.j2", school=school, rows=session.execute(stmt).all(),
-                  counts=counts, states=STATES, status=status, retryable=RETRYABLE, page=PAGE)
+    return render(
+        request,
+        "outbox.html.j2",
+        school=school,
+        rows=session.execute(stmt).all(),
+        counts=counts,
+        states=STATES,
+        status=status,
+        retryable=RETRYABLE,
+        page=PAGE,
+    )
 
 
 def _delivery(session: Session, viewer: Viewer, delivery_id: int) -> Delivery:
@@ -71,12 +81,19 @@ def _delivery(session: Session, viewer: Viewer, delivery_id: int) -> Delivery:
 
 @router.post("/outbox/{delivery_id}/retry")
 def retry(
-    delivery_id: int, form: Annotated[FormData, Depends(checked_form)], viewer: User,
-    session: DB, now: Now,
+    delivery_id: int,
+    form: Annotated[FormData, Depends(checked_form)],
+    viewer: User,
+    session: DB,
+    now: Now,
 ) -> Response:
     delivery = _delivery(session, viewer, delivery_id)
     if not retry_delivery(session, delivery, now=now, actor=viewer.actor):
-        raise WebError("只有发送失败或未确认的消息可以重试；此消息已在队列中或已发送。",
-                       "Only failed or unconfirmed messages can be retried; this one is queued "
-                       "or sent already.", status=409, back="/outbox")
+        raise WebError(
+            "只有发送失败或未确认的消息可以重试；此消息已在队列中或已发送。",
+            "Only failed or unconfirmed messages can be retried; this one is queued "
+            "or sent already.",
+            status=409,
+            back="/outbox",
+        )
     return RedirectResponse("/outbox?retried=1", status_code=303)

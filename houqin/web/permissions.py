@@ -118,4 +118,3 @@ def can_read_run(session: Session, viewer: Viewer, run: PlanRun) -> bool:
 
 def can_sign_off(viewer: Viewer, run: PlanRun) -> bool:
     return viewer.role == "leadership" and viewer.school_id == run.school_id
-

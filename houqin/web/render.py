@@ -25,8 +25,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(STATUS=i18n.STATUS, DELIVERY=i18n.DELIVERY, EVIDENCE=i18n.EVIDENCE,
-                       ACTIONS=i18n.ACTIONS)
+    env.globals.update(
+        STATUS=i18n.STATUS, DELIVERY=i18n.DELIVERY, EVIDENCE=i18n.EVIDENCE, ACTIONS=i18n.ACTIONS
+    )
     return env
 
 

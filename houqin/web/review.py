@@ -70,8 +70,9 @@ def review(
     groups: dict[str, Counter[str]] = defaultdict(Counter)
     for item in overdue:
         plan = item.run.template
-        groups["owner"][f"{item.owner.name}（{item.run.school.name}）" if len(ids) > 1
-                        else item.owner.name] += 1
+        groups["owner"][
+            f"{item.owner.name}（{item.run.school.name}）" if len(ids) > 1 else item.owner.name
+        ] += 1
         groups["plan"][pick(lang, plan.title_zh, plan.title_en or plan.title_zh)] += 1
         groups["phase"][pick(lang, item.phase_zh, item.phase_en or item.phase_zh)] += 1
         groups["age"][age_bucket(ages[item.id], lang)] += 1
@@ -83,10 +84,19 @@ def review(
     first = min((as_local(r.launched_at, tz).date() for r in runs), default=today)
     days = max(14, min(WINDOW_DAYS, (today - first).days + 2))
     return render(
-        request, "review.html.j2", overdue=overdue, ages=ages, groups=groups,
-        age_order=[a for a in age_order if a in groups["age"]], schools=schools,
-        school=school, chart=completion_chart(session, ids, now, tz, lang, days), runs=runs,
-        counts=progress(session, [r.id for r in runs], now), district=viewer.role == "district",
+        request,
+        "review.html.j2",
+        overdue=overdue,
+        ages=ages,
+        groups=groups,
+        age_order=[a for a in age_order if a in groups["age"]],
+        schools=schools,
+        school=school,
+        chart=completion_chart(session, ids, now, tz, lang, days),
+        runs=runs,
+        counts=progress(session, [r.id for r in runs], now),
+        district=viewer.role == "district",
+        quarter=f"{as_local(now, tz).year}Q{(as_local(now, tz).month - 1) // 3 + 1}",
     )
 
 
@@ -99,8 +109,9 @@ def completion_series(
     due_on: Counter[date] = Counter()
     done_on: Counter[date] = Counter()
     rows = session.execute(
-        select(Item.due_at, Item.completed_at, Item.status)
-        .where(Item.school_id.in_(school_ids), Item.status != "waived")
+        select(Item.due_at, Item.completed_at, Item.status).where(
+            Item.school_id.in_(school_ids), Item.status != "waived"
+        )
     )
     for due_at, completed_at, status in rows:
         due_on[max(as_local(due_at, tz).date(), span[0])] += 1
@@ -121,7 +132,11 @@ def completion_chart(
     span, due, done = completion_series(session, ids, now, tz, days)
     return line_chart(
         span,
-        [Series(pick(lang, "截止日已到的事项（累计）", "items due (cumulative)"), due, "#c0392b"),
-         Series(pick(lang, "已完成（累计）", "items done (cumulative)"), done, "#1e7e34")],
+        [
+            Series(
+                pick(lang, "截止日已到的事项（累计）", "items due (cumulative)"), due, "#c0392b"
+            ),
+            Series(pick(lang, "已完成（累计）", "items done (cumulative)"), done, "#1e7e34"),
+        ],
         title=pick(lang, f"近 {days} 天完成情况", f"Completion over the last {days} days"),
     )

@@ -90,8 +90,14 @@ def my_items(request: Request, viewer: User, session: DB, now: Now) -> Response:
         return render(request, "my_items.html.j2", buckets=[], team=False, no_person=True, now=now)
     items = _items_of(session, [viewer.person_id], now)
     tz = viewer.timezone
-    return render(request, "my_items.html.j2", buckets=buckets(items, now, tz), team=False,
-                  no_person=False, now=now)
+    return render(
+        request,
+        "my_items.html.j2",
+        buckets=buckets(items, now, tz),
+        team=False,
+        no_person=False,
+        now=now,
+    )
 
 
 @router.get("/team")
@@ -100,8 +106,14 @@ def team_items(request: Request, viewer: User, session: DB, now: Now) -> Respons
     team = list(session.scalars(select(Person.id).where(Person.supervisor_id == viewer.person_id)))
     items = _items_of(session, team, now) if team else []
     tz = viewer.timezone
-    return render(request, "my_items.html.j2", buckets=buckets(items, now, tz), team=True,
-                  no_person=False, now=now)
+    return render(
+        request,
+        "my_items.html.j2",
+        buckets=buckets(items, now, tz),
+        team=True,
+        no_person=False,
+        now=now,
+    )
 
 
 def readable_item(session: Session, viewer: Viewer, item_id: int) -> Item:
@@ -151,7 +163,9 @@ def item_context(
                 select(Person).where(Person.school_id == item.school_id, Person.active.is_(True))
             ),
             key=lambda p: p.code,
-        ) if manage else [],
+        )
+        if manage
+        else [],
         "open_dependencies": _open_dependencies(session, item),
     }
 
@@ -190,6 +204,7 @@ def _send_photo(
         raise Forbidden("照片文件不在照片库中。", "The photo file is not in the photo store.")
     path, media = found
     return FileResponse(
-        path, media_type=media,
+        path,
+        media_type=media,
         headers={"Cache-Control": "private, max-age=86400", "Content-Disposition": "inline"},
     )

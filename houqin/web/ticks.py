@@ -53,12 +53,18 @@ def settle(session: Session, item: Item, action: Callable[[], str]) -> str:
 def _no_longer(item: Item) -> WebError:
     who = item.completed_by.name if item.completed_by else ""
     if item.status == "done":
-        return WebError(f"此事项刚刚已由{who}完成，无需重复操作。未做任何更改。",
-                        f"This item was just completed by {who or 'someone'}; nothing was changed.",
-                        status=409, back=f"/items/{item.id}")
-    return WebError(f"此事项的状态刚刚变为「{item.status}」，未做任何更改。",
-                    f"This item just became {item.status}; nothing was changed.",
-                    status=409, back=f"/items/{item.id}")
+        return WebError(
+            f"此事项刚刚已由{who}完成，无需重复操作。未做任何更改。",
+            f"This item was just completed by {who or 'someone'}; nothing was changed.",
+            status=409,
+            back=f"/items/{item.id}",
+        )
+    return WebError(
+        f"此事项的状态刚刚变为「{item.status}」，未做任何更改。",
+        f"This item just became {item.status}; nothing was changed.",
+        status=409,
+        back=f"/items/{item.id}",
+    )
 
 
 def _must_be_open(item: Item) -> None:
@@ -77,28 +83,49 @@ def complete(
     photos = uploads.read_photos(forms.files(form, "photos"))
     missing = {"note": note is None, "number": number is None, "photo": not photos}
     if missing.get(item.evidence_kind):
-        needs = {"note": ("一段文字说明", "a note"), "number": ("一个数字", "a number"),
-                 "photo": ("至少一张照片", "at least one photo")}[item.evidence_kind]
-        raise BadInput(f"完成此事项需要提供{needs[0]}。未做任何更改。",
-                       f"Completing this item needs {needs[1]}. Nothing was changed.",
-                       back=f"/items/{item.id}")
+        needs = {
+            "note": ("一段文字说明", "a note"),
+            "number": ("一个数字", "a number"),
+            "photo": ("至少一张照片", "at least one photo"),
+        }[item.evidence_kind]
+        raise BadInput(
+            f"完成此事项需要提供{needs[0]}。未做任何更改。",
+            f"Completing this item needs {needs[1]}. Nothing was changed.",
+            back=f"/items/{item.id}",
+        )
     for n in steps:
         if not 1 <= n <= len(item.steps):
             raise BadInput("步骤编号不正确。", "No such step.")
         if not item.steps[n - 1].get("done"):
             settle(session, item, partial(tick, session, item=item, by=by, now=now, step=n))
-    paths = uploads.store(request.app.state.settings.data_dir, item.run.school.code, item.id,
-                          photos, request.state.on_rollback)
+    paths = uploads.store(
+        request.app.state.settings.data_dir,
+        item.run.school.code,
+        item.id,
+        photos,
+        request.state.on_rollback,
+    )
     first = paths[0] if paths else None
-    message = settle(session, item, lambda: tick(
-        session, item=item, by=by, now=now, note=note, number=number, photo=first))
+    message = settle(
+        session,
+        item,
+        lambda: tick(session, item=item, by=by, now=now, note=note, number=number, photo=first),
+    )
     for path in paths[1:]:
-        session.add(Evidence(item_id=item.id, kind="photo", path=path, actor=by.code,
-                             created_at=now))
+        session.add(
+            Evidence(item_id=item.id, kind="photo", path=path, actor=by.code, created_at=now)
+        )
     if len(paths) > 1:
-        audit.record(session, actor=by.code, action="item.photos", at=now,
-                     school_id=item.school_id, run_id=item.run_id, item_id=item.id,
-                     photos=paths[1:])
+        audit.record(
+            session,
+            actor=by.code,
+            action="item.photos",
+            at=now,
+            school_id=item.school_id,
+            run_id=item.run_id,
+            item_id=item.id,
+            photos=paths[1:],
+        )
     return message
 
 
@@ -139,7 +166,11 @@ def tick_item(
 def untick_item(item_id: int, form: Form, viewer: User, session: DB, now: Now) -> Response:
     item, by = _workable(session, viewer, item_id)
     if item.status != "done":
-        raise WebError("只有已完成的事项可以重新打开。", "Only a done item can be reopened.",
-                       status=409, back=f"/items/{item_id}")
+        raise WebError(
+            "只有已完成的事项可以重新打开。",
+            "Only a done item can be reopened.",
+            status=409,
+            back=f"/items/{item_id}",
+        )
     settle(session, item, lambda: untick(session, item=item, by=by, now=now))
     return RedirectResponse(f"/items/{item_id}", status_code=303)

@@ -54,8 +54,9 @@ def sniff(head: bytes) -> str | None:
 def read_photos(uploads: list[UploadFile]) -> list[Photo]:
     """Check every upload before anything is written: all accepted, or none."""
     if len(uploads) > MAX_PHOTOS:
-        raise BadInput(f"一次最多上传 {MAX_PHOTOS} 张照片。",
-                       f"At most {MAX_PHOTOS} photos at once.")
+        raise BadInput(
+            f"一次最多上传 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos at once."
+        )
     photos = []
     for upload in uploads:
         name = (upload.filename or "photo")[:80]
@@ -93,7 +94,10 @@ def _decodes(data: bytes) -> bool:
 
 
 def store(
-    data_dir: Path, school: str, item_id: int, photos: list[Photo],
+    data_dir: Path,
+    school: str,
+    item_id: int,
+    photos: list[Photo],
     on_rollback: Callable[[Callable[[], None]], None],
 ) -> list[str]:
     """Write the photos; return their paths relative to ``data_dir`` (as Evidence.path)."""

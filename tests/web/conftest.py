@@ -40,10 +40,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in Path(item.fspath).parents:
             # pytest-playwright 0.10 defines a session-scoped fixture as a method, which pytest
             # 9.2 deprecates: third-party, nothing to change on our side (warnings are errors).
-            item.add_marker(pytest.mark.filterwarnings(
-                "ignore:Session-scoped fixtures defined as instance methods"
-                ":pytest.PytestRemovedIn10Warning"
-            ))
+            item.add_marker(
+                pytest.mark.filterwarnings(
+                    "ignore:Session-scoped fixtures defined as instance methods"
+                    ":pytest.PytestRemovedIn10Warning"
+                )
+            )
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +55,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": PHONE, "is_mobile": True, "has_touch": True,
-            "locale": "zh-CN"}
+    return {
+        **browser_context_args,
+        "viewport": PHONE,
+        "is_mobile": True,
+        "has_touch": True,
+        "locale": "zh-CN",
+    }
 
 
 @dataclass
@@ -102,8 +109,9 @@ def server() -> Iterator[tuple[str, Switch]]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     switch = Switch()
-    config = uvicorn.Config(switch, log_level="warning", lifespan="off", ws="none", http="h11",
-                            access_log=False)
+    config = uvicorn.Config(
+        switch, log_level="warning", lifespan="off", ws="none", http="h11", access_log=False
+    )
     uvi = uvicorn.Server(config)
     thread = threading.Thread(target=uvi.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -121,7 +129,11 @@ def server() -> Iterator[tuple[str, Switch]]:
 
 @pytest.fixture
 def live(
-    server: tuple[str, Switch], database_url: str, tmp_path: Path, templates: Any, book: Any,
+    server: tuple[str, Switch],
+    database_url: str,
+    tmp_path: Path,
+    templates: Any,
+    book: Any,
     seed_history: bool,
 ) -> Iterator[Live]:
     url, switch = server
@@ -129,8 +141,9 @@ def live(
     data_dir = tmp_path / "data"
     with Session(engine) as s, s.begin():
         world = seed(s, templates, book, history=data_dir if seed_history else None)
-    settings = Settings(database_url=database_url, base_url=url, data_dir=data_dir,
-                        secret_key="web-test-secret")
+    settings = Settings(
+        database_url=database_url, base_url=url, data_dir=data_dir, secret_key="web-test-secret"
+    )
     app = make_app(settings, engine=engine, hasher=FAST_HASHER)
     app.dependency_overrides[get_now] = lambda: NOW  # 2026-11-23 09:00 in Shanghai
     switch.app = app
@@ -152,8 +165,9 @@ def csrf_of(html: str) -> str:
 
 def login(client: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
     page = client.get("/login")
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf": csrf_of(page.text)})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf": csrf_of(page.text)}
+    )
     return response
 
 

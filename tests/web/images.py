@@ -14,11 +14,12 @@ def png(width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (40, 120,
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     rows = b"".join(
-        b"\x00" + bytes(
-            [min(255, c + y * 2) for c in rgb] * width
-        )
-        for y in range(height)
+        b"\x00" + bytes([min(255, c + y * 2) for c in rgb] * width) for y in range(height)
     )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

@@ -64,31 +64,85 @@ def seed(session: Session, templates, book, *, history: Path | None = None) -> W
     _bind(session, school, chen, "logistics_supervisor")
     _bind(session, school, li, "maintenance_lead", "electrician", "gardener", "property_manager")
     _bind(session, school, zheng, "canteen_manager")
-    taken = {"principal", "vice_principal_logistics", "logistics_supervisor", "maintenance_lead",
-             "electrician", "gardener", "property_manager", "canteen_manager"}
+    taken = {
+        "principal",
+        "vice_principal_logistics",
+        "logistics_supervisor",
+        "maintenance_lead",
+        "electrician",
+        "gardener",
+        "property_manager",
+        "canteen_manager",
+    }
     _bind(session, school, zhang, *(k for k in ROLES if k not in taken), "retail_manager")
 
-    result = launch(session, template=templates["quality_service_month"], school=school,
-                    period="2026-2027/1", book=book, by="zhang", now=NOW - timedelta(days=40))
+    result = launch(
+        session,
+        template=templates["quality_service_month"],
+        school=school,
+        period="2026-2027/1",
+        book=book,
+        by="zhang",
+        now=NOW - timedelta(days=40),
+    )
     run = result.run
     items = {i.key: i.id for i in session.scalars(select(Item).where(Item.run_id == run.id))}
 
     other = make_school(session, "other", name="另一所学校", district="示范区")
     outsider = make_person(session, other, "outsider", "外校人员")
-    other_item = make_item(session, make_run(session, other), outsider, due=NOW + timedelta(days=2),
-                           key="other", title_zh="外校的事项", evidence_kind="none")
+    other_item = make_item(
+        session,
+        make_run(session, other),
+        outsider,
+        due=NOW + timedelta(days=2),
+        key="other",
+        title_zh="外校的事项",
+        evidence_kind="none",
+    )
 
     world = World(school.id, other.id, run.id, items=items, other_item_id=other_item.id)
     world.people = {p.code: p.id for p in (wang, zhao, zhang, chen, li, zheng, outsider)}
-    accounts = [("zhang", "logistics_head", zhang), ("chen", "supervisor", chen),
-                ("li", "staff", li), ("zheng", "staff", zheng), ("wang", "leadership", wang)]
+    accounts = [
+        ("zhang", "logistics_head", zhang),
+        ("chen", "supervisor", chen),
+        ("li", "staff", li),
+        ("zheng", "staff", zheng),
+        ("wang", "leadership", wang),
+    ]
     for username, role, person in accounts:
-        create_account(session, username=username, password=PASSWORD, role=role, school=school,
-                       person=person, now=NOW, actor="test", hasher=FAST_HASHER)
-    create_account(session, username="district", password=PASSWORD, role="district", school=None,
-                   district="示范区", now=NOW, actor="test", hasher=FAST_HASHER)
-    create_account(session, username="outsider", password=PASSWORD, role="staff", school=other,
-                   person=outsider, now=NOW, actor="test", hasher=FAST_HASHER)
+        create_account(
+            session,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            school=school,
+            person=person,
+            now=NOW,
+            actor="test",
+            hasher=FAST_HASHER,
+        )
+    create_account(
+        session,
+        username="district",
+        password=PASSWORD,
+        role="district",
+        school=None,
+        district="示范区",
+        now=NOW,
+        actor="test",
+        hasher=FAST_HASHER,
+    )
+    create_account(
+        session,
+        username="outsider",
+        password=PASSWORD,
+        role="staff",
+        school=other,
+        person=outsider,
+        now=NOW,
+        actor="test",
+        hasher=FAST_HASHER,
+    )
     world.deliveries = _deliveries(session, school, zhang, li)
     if history is not None:
         _history(session, items, {p.code: p for p in (zhang, li, zheng, chen)}, history)
@@ -98,23 +152,56 @@ def seed(session: Session, templates, book, *, history: Path | None = None) -> W
 
 def _deliveries(session: Session, school: School, zhang: Person, li: Person) -> dict[str, int]:
     rows = {
-        "sent": Delivery(key="d-sent", school_id=school.id, recipient_id=li.id, channel="email",
-                         status="sent", subject="后勤提醒：3 项待办", body="…", attempts=1,
-                         created_at=NOW - timedelta(days=2),
-                         next_attempt_at=NOW - timedelta(days=2), sent_at=NOW - timedelta(days=2)),
-        "failed": Delivery(key="d-failed", school_id=school.id, recipient_id=zhang.id,
-                           channel="wecom", status="failed", subject="逾期督办：2 项",
-                           body="…", attempts=5, created_at=NOW - timedelta(days=1),
-                           next_attempt_at=NOW - timedelta(hours=3),
-                           last_error="errcode 93000: invalid webhook url"),
-        "unconfirmed": Delivery(key="d-unconfirmed", school_id=school.id, recipient_id=li.id,
-                                channel="dingtalk", status="unconfirmed", subject="后勤提醒：1 项",
-                                body="…", attempts=1, created_at=NOW - timedelta(hours=5),
-                                next_attempt_at=NOW - timedelta(hours=5),
-                                last_error="connection lost while sending"),
-        "pending": Delivery(key="d-pending", school_id=school.id, recipient_id=li.id,
-                            channel="email", status="pending", subject="后勤提醒：今天到期",
-                            body="…", created_at=NOW, next_attempt_at=NOW + timedelta(hours=1)),
+        "sent": Delivery(
+            key="d-sent",
+            school_id=school.id,
+            recipient_id=li.id,
+            channel="email",
+            status="sent",
+            subject="后勤提醒：3 项待办",
+            body="…",
+            attempts=1,
+            created_at=NOW - timedelta(days=2),
+            next_attempt_at=NOW - timedelta(days=2),
+            sent_at=NOW - timedelta(days=2),
+        ),
+        "failed": Delivery(
+            key="d-failed",
+            school_id=school.id,
+            recipient_id=zhang.id,
+            channel="wecom",
+            status="failed",
+            subject="逾期督办：2 项",
+            body="…",
+            attempts=5,
+            created_at=NOW - timedelta(days=1),
+            next_attempt_at=NOW - timedelta(hours=3),
+            last_error="errcode 93000: invalid webhook url",
+        ),
+        "unconfirmed": Delivery(
+            key="d-unconfirmed",
+            school_id=school.id,
+            recipient_id=li.id,
+            channel="dingtalk",
+            status="unconfirmed",
+            subject="后勤提醒：1 项",
+            body="…",
+            attempts=1,
+            created_at=NOW - timedelta(hours=5),
+            next_attempt_at=NOW - timedelta(hours=5),
+            last_error="connection lost while sending",
+        ),
+        "pending": Delivery(
+            key="d-pending",
+            school_id=school.id,
+            recipient_id=li.id,
+            channel="email",
+            status="pending",
+            subject="后勤提醒：今天到期",
+            body="…",
+            created_at=NOW,
+            next_attempt_at=NOW + timedelta(hours=1),
+        ),
     }
     session.add_all(rows.values())
     session.flush()
@@ -125,15 +212,17 @@ def _history(
     session: Session, items: dict[str, int], people: dict[str, Person], data_dir: Path
 ) -> None:
     """Some work already done, so boards and charts have something to show."""
-    done = [("leadership_group", "zhang", 32, {"number": 9.0}),
-            ("mobilisation_meeting", "zhang", 30, {"note": "已召开，到会 46 人"}),
-            ("unit_plans", "chen", 29, {"number": 7.0}),
-            ("plan_review", "zhang", 25, {"note": "7 份方案均已审核"}),
-            ("opening_ceremony", "zhang", 22, {"photo": ""}),
-            ("mending_first", "li", 13, {"photo": ""}),
-            ("price_comparison", "zhang", 8, {"note": "比价 32 种商品"}),
-            ("canteen_questionnaire", "zheng", 6, {"number": 1260.0}),
-            ("apartment_skills_contest", "zhang", 2, {"photo": ""})]
+    done = [
+        ("leadership_group", "zhang", 32, {"number": 9.0}),
+        ("mobilisation_meeting", "zhang", 30, {"note": "已召开，到会 46 人"}),
+        ("unit_plans", "chen", 29, {"number": 7.0}),
+        ("plan_review", "zhang", 25, {"note": "7 份方案均已审核"}),
+        ("opening_ceremony", "zhang", 22, {"photo": ""}),
+        ("mending_first", "li", 13, {"photo": ""}),
+        ("price_comparison", "zhang", 8, {"note": "比价 32 种商品"}),
+        ("canteen_questionnaire", "zheng", 6, {"number": 1260.0}),
+        ("apartment_skills_contest", "zhang", 2, {"photo": ""}),
+    ]
     for key, who, days_ago, evidence in done:
         item = session.get(Item, items[key])
         assert item is not None

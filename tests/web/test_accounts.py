@@ -25,8 +25,17 @@ def test_an_account_verifies_its_password_and_nothing_secret_reaches_the_audit(
 ) -> None:
     school = make_school(session)
     li = make_person(session, school, "li")
-    account = create_account(session, username="li", password=PASSWORD, role="staff",
-                             school=school, person=li, now=NOW, actor="zhang", hasher=FAST_HASHER)
+    account = create_account(
+        session,
+        username="li",
+        password=PASSWORD,
+        role="staff",
+        school=school,
+        person=li,
+        now=NOW,
+        actor="zhang",
+        hasher=FAST_HASHER,
+    )
     assert account.password_hash.startswith("$argon2id$")
     assert authenticate(session, "li", PASSWORD, hasher=FAST_HASHER) is account
     assert authenticate(session, "li", "wrong", hasher=FAST_HASHER) is None
@@ -38,32 +47,59 @@ def test_an_account_verifies_its_password_and_nothing_secret_reaches_the_audit(
 
 def test_a_weakly_hashed_password_is_upgraded_on_login(session: Session) -> None:
     school = make_school(session)
-    create_account(session, username="wang", password=PASSWORD, role="leadership", school=school,
-                   now=NOW, actor="t", hasher=FAST_HASHER)
+    create_account(
+        session,
+        username="wang",
+        password=PASSWORD,
+        role="leadership",
+        school=school,
+        now=NOW,
+        actor="t",
+        hasher=FAST_HASHER,
+    )
     strong = PasswordHasher()
     account = authenticate(session, "wang", PASSWORD, hasher=strong)
     assert account is not None and not strong.check_needs_rehash(account.password_hash)
 
 
 def test_a_disabled_account_cannot_log_in(session: Session) -> None:
-    account = create_account(session, username="wang", password=PASSWORD, role="leadership",
-                             school=make_school(session), now=NOW, actor="t", hasher=FAST_HASHER)
+    account = create_account(
+        session,
+        username="wang",
+        password=PASSWORD,
+        role="leadership",
+        school=make_school(session),
+        now=NOW,
+        actor="t",
+        hasher=FAST_HASHER,
+    )
     account.active = False
     assert authenticate(session, "wang", PASSWORD, hasher=FAST_HASHER) is None
 
 
-@pytest.mark.parametrize("kw, message", [
-    ({"role": "janitor"}, "role must be one of"),
-    ({"role": "staff"}, "acts as a person"),
-    ({"password": "short"}, "at least 8"),
-    ({"username": "a b"}, "letters, digits"),
-    ({"role": "district", "school": None}, "needs --district"),
-    ({"role": "logistics_head", "school": None}, "needs a school"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"role": "janitor"}, "role must be one of"),
+        ({"role": "staff"}, "acts as a person"),
+        ({"password": "short"}, "at least 8"),
+        ({"username": "a b"}, "letters, digits"),
+        ({"role": "district", "school": None}, "needs --district"),
+        ({"role": "logistics_head", "school": None}, "needs a school"),
+    ],
+)
 def test_account_rules_are_explained(session: Session, kw: dict, message: str) -> None:  # type: ignore[type-arg]
     school = make_school(session)
-    args = {"username": "xy", "password": PASSWORD, "role": "leadership", "school": school,
-            "now": NOW, "actor": "t", "hasher": FAST_HASHER, **kw}
+    args = {
+        "username": "xy",
+        "password": PASSWORD,
+        "role": "leadership",
+        "school": school,
+        "now": NOW,
+        "actor": "t",
+        "hasher": FAST_HASHER,
+        **kw,
+    }
     with pytest.raises(UserError, match=message):
         create_account(session, **args)
 
@@ -71,21 +107,55 @@ def test_account_rules_are_explained(session: Session, kw: dict, message: str) -
 def test_usernames_are_unique_and_people_belong_to_the_accounts_school(session: Session) -> None:
     demo, other = make_school(session), make_school(session, "other")
     outsider = make_person(session, other, "outsider")
-    create_account(session, username="li", password=PASSWORD, role="leadership", school=demo,
-                   now=NOW, actor="t", hasher=FAST_HASHER)
+    create_account(
+        session,
+        username="li",
+        password=PASSWORD,
+        role="leadership",
+        school=demo,
+        now=NOW,
+        actor="t",
+        hasher=FAST_HASHER,
+    )
     with pytest.raises(UserError, match="taken"):
-        create_account(session, username="li", password=PASSWORD, role="leadership",
-                       school=demo, now=NOW, actor="t", hasher=FAST_HASHER)
+        create_account(
+            session,
+            username="li",
+            password=PASSWORD,
+            role="leadership",
+            school=demo,
+            now=NOW,
+            actor="t",
+            hasher=FAST_HASHER,
+        )
     with pytest.raises(UserError, match="not in school"):
-        create_account(session, username="ou", password=PASSWORD, role="staff", school=demo,
-                       person=outsider, now=NOW, actor="t", hasher=FAST_HASHER)
+        create_account(
+            session,
+            username="ou",
+            password=PASSWORD,
+            role="staff",
+            school=demo,
+            person=outsider,
+            now=NOW,
+            actor="t",
+            hasher=FAST_HASHER,
+        )
 
 
 def test_changing_role_and_password_is_audited(session: Session) -> None:
     school = make_school(session)
     zhang = make_person(session, school, "zhang")
-    account = create_account(session, username="zhang", password=PASSWORD, role="staff",
-                             school=school, person=zhang, now=NOW, actor="t", hasher=FAST_HASHER)
+    account = create_account(
+        session,
+        username="zhang",
+        password=PASSWORD,
+        role="staff",
+        school=school,
+        person=zhang,
+        now=NOW,
+        actor="t",
+        hasher=FAST_HASHER,
+    )
     set_role(session, account, "logistics_head", now=NOW, actor="wang")
     set_password(session, account, "新的密码-123456", now=NOW, actor="zhang", hasher=FAST_HASHER)
     actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
@@ -106,8 +176,22 @@ def test_user_add_reads_the_password_from_stdin_and_ical_issue_prints_a_working_
         school = make_school(s)
         make_person(s, school, "li", "李师傅")
     runner = CliRunner()
-    added = runner.invoke(cli(), ["user", "add", "li", "--role", "staff", "--school", "demo",
-                                  "--person", "li", "--password-stdin"], input=PASSWORD + "\n")
+    added = runner.invoke(
+        cli(),
+        [
+            "user",
+            "add",
+            "li",
+            "--role",
+            "staff",
+            "--school",
+            "demo",
+            "--person",
+            "li",
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+    )
     assert added.exit_code == 0, added.output
     assert "account li: staff of demo, acts as li" in added.output
     with Session(engine) as s:
@@ -124,7 +208,10 @@ def test_user_add_reads_the_password_from_stdin_and_ical_issue_prints_a_working_
 
     role = runner.invoke(cli(), ["user", "role", "li", "supervisor"])
     assert role.exit_code == 0 and "now supervisor" in role.output
-    refused = runner.invoke(cli(), ["user", "add", "x", "--role", "staff", "--school", "demo",
-                                    "--password-stdin"], input=PASSWORD + "\n")
+    refused = runner.invoke(
+        cli(),
+        ["user", "add", "x", "--role", "staff", "--school", "demo", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
     assert isinstance(refused.exception, UserError)  # houqin.cli.main prints it and exits 2
     engine.dispose()

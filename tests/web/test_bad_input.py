@@ -24,8 +24,13 @@ def snapshot(live: Live, item_id: int) -> tuple[str, int, int, int, int]:
         item = s.get(Item, item_id)
         assert item is not None
         count = lambda model, col: s.scalar(select(func.count()).where(col == item_id))  # noqa: E731
-        return (item.status, item.revision, count(AuditEvent, AuditEvent.item_id),
-                count(Evidence, Evidence.item_id), count(UsedLink, UsedLink.item_id))
+        return (
+            item.status,
+            item.revision,
+            count(AuditEvent, AuditEvent.item_id),
+            count(Evidence, Evidence.item_id),
+            count(UsedLink, UsedLink.item_id),
+        )
 
 
 def no_files_written(live: Live) -> bool:
@@ -39,19 +44,25 @@ def test_an_oversized_photo_is_refused_with_413_and_nothing_is_written(live: Liv
     big = png(16, 16) + b"\0" * uploads.MAX_PHOTO_BYTES  # a real PNG header, 8 MB + a bit
     with logged_in(live, "li") as client:
         token = form_token(client, f"/items/{item_id}")
-        response = client.post(f"/items/{item_id}/tick", data={"csrf": token},
-                               files=[("photos", ("big.png", big, "image/png"))])
+        response = client.post(
+            f"/items/{item_id}/tick",
+            data={"csrf": token},
+            files=[("photos", ("big.png", big, "image/png"))],
+        )
     assert response.status_code == 413
     assert "太大" in response.text and "未做任何更改" in response.text
     assert snapshot(live, item_id) == before
     assert no_files_written(live)
 
 
-@pytest.mark.parametrize("name, body", [
-    ("notes.jpg", "这不是照片".encode()),  # text named like a photo
-    ("fake.webp", b"RIFF\x10\x00\x00\x00WEBPVP8 garbage"),  # the right magic, not an image
-    ("script.png", b"<script>alert(1)</script>"),
-])
+@pytest.mark.parametrize(
+    "name, body",
+    [
+        ("notes.jpg", "这不是照片".encode()),  # text named like a photo
+        ("fake.webp", b"RIFF\x10\x00\x00\x00WEBPVP8 garbage"),  # the right magic, not an image
+        ("script.png", b"<script>alert(1)</script>"),
+    ],
+)
 def test_a_file_that_is_not_an_image_is_refused_by_its_content(
     live: Live, name: str, body: bytes
 ) -> None:
@@ -59,8 +70,11 @@ def test_a_file_that_is_not_an_image_is_refused_by_its_content(
     before = snapshot(live, item_id)
     with logged_in(live, "li") as client:
         token = form_token(client, f"/items/{item_id}")
-        response = client.post(f"/items/{item_id}/tick", data={"csrf": token},
-                               files=[("photos", (name, body, "image/jpeg"))])
+        response = client.post(
+            f"/items/{item_id}/tick",
+            data={"csrf": token},
+            files=[("photos", (name, body, "image/jpeg"))],
+        )
     assert response.status_code == 400
     assert "不是照片" in response.text and "JPEG、PNG 或 WebP" in response.text
     assert snapshot(live, item_id) == before
@@ -72,8 +86,10 @@ def test_a_good_photo_with_a_bad_one_is_refused_as_a_whole(live: Live) -> None:
     before = snapshot(live, item_id)
     with logged_in(live, "li") as client:
         token = form_token(client, f"/items/{item_id}")
-        files = [("photos", ("ok.png", png(), "image/png")),
-                 ("photos", ("x.png", b"nope", "image/png"))]
+        files = [
+            ("photos", ("ok.png", png(), "image/png")),
+            ("photos", ("x.png", b"nope", "image/png")),
+        ]
         response = client.post(f"/items/{item_id}/tick", data={"csrf": token}, files=files)
     assert response.status_code == 400
     assert snapshot(live, item_id) == before
@@ -99,8 +115,11 @@ def test_a_missing_or_forged_csrf_token_is_refused_on_urlencoded_and_multipart_f
     before = snapshot(live, item_id)
     with logged_in(live, "li") as client:
         plain = client.post(f"/items/{item_id}/tick", data={"csrf": csrf, "note": "x"})
-        upload = client.post(f"/items/{item_id}/tick", data={"csrf": csrf, "note": "x"},
-                             files=[("photos", ("a.png", png(), "image/png"))])
+        upload = client.post(
+            f"/items/{item_id}/tick",
+            data={"csrf": csrf, "note": "x"},
+            files=[("photos", ("a.png", png(), "image/png"))],
+        )
     for response in (plain, upload):
         assert response.status_code == 403
         assert "CSRF" in response.text and "未做任何更改" in response.text
@@ -127,8 +146,12 @@ def test_logging_in_needs_a_csrf_token_too(live: Live) -> None:
 
 
 def link(live: Live, key: str = "repair_training", *, days_ago: int = 0, person: str = "li") -> str:
-    return make_token(live.settings, item_id=live.world.items[key],
-                      person_id=live.world.people[person], now=NOW - timedelta(days=days_ago))
+    return make_token(
+        live.settings,
+        item_id=live.world.items[key],
+        person_id=live.world.people[person],
+        now=NOW - timedelta(days=days_ago),
+    )
 
 
 def post_link(live: Live, token: str, **data: str) -> tuple[int, str]:
@@ -190,13 +213,16 @@ def test_a_link_for_an_item_moved_to_someone_else_no_longer_works(live: Live) ->
     assert response.status_code == 410 and "转交" in response.text
 
 
-@pytest.mark.parametrize("path, data, message", [
-    ("/items/{id}/steps/1", {"done": "maybe"}, "表单格式不正确"),
-    ("/items/{id}/steps/99", {"done": "1"}, "没有这个步骤"),
-    ("/items/{id}/steps/x", {"done": "1"}, "请求格式不正确"),
-    ("/items/{id}/tick", {"steps": "abc"}, "格式不正确"),
-    ("/items/{id}/tick", {"note": "x" * 2001}, "太长"),
-])
+@pytest.mark.parametrize(
+    "path, data, message",
+    [
+        ("/items/{id}/steps/1", {"done": "maybe"}, "表单格式不正确"),
+        ("/items/{id}/steps/99", {"done": "1"}, "没有这个步骤"),
+        ("/items/{id}/steps/x", {"done": "1"}, "请求格式不正确"),
+        ("/items/{id}/tick", {"steps": "abc"}, "格式不正确"),
+        ("/items/{id}/tick", {"note": "x" * 2001}, "太长"),
+    ],
+)
 def test_a_malformed_form_gets_a_clear_message_and_changes_nothing(
     live: Live, path: str, data: dict[str, str], message: str
 ) -> None:

@@ -44,15 +44,17 @@ def test_staff_ticks_an_item_with_a_photo_on_a_phone_and_the_head_sees_it_done_o
     expect(page.locator("#overdue")).to_contain_text("爱心缝补活动（第一次）")
     page.click(f"a[href='/items/{item_id}']")
     expect(page.locator("h1")).to_contain_text("美化校园")
-    page.set_input_files("#photos", files=[
-        {"name": "campus.png", "mimeType": "image/png", "buffer": png(200, 150)}])
+    page.set_input_files(
+        "#photos", files=[{"name": "campus.png", "mimeType": "image/png", "buffer": png(200, 150)}]
+    )
     page.fill("#note", "花坛已修整")
     page.click("text=标记为已完成")
     expect(page.locator("[role=status]")).to_contain_text("已完成")
     thumb = page.locator(".photos img").first
     expect(thumb).to_be_visible()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                           arg=thumb.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
 
     desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     head = desk.new_page()
@@ -63,8 +65,12 @@ def test_staff_ticks_an_item_with_a_photo_on_a_phone_and_the_head_sees_it_done_o
     expect(row).to_contain_text("已完成")
     desk.close()
     with live.session() as s:
-        assert s.scalar(select(func.count()).where(Evidence.item_id == item_id,
-                                                   Evidence.kind == "photo")) == 1
+        assert (
+            s.scalar(
+                select(func.count()).where(Evidence.item_id == item_id, Evidence.kind == "photo")
+            )
+            == 1
+        )
 
 
 def test_reminder_link_opens_the_item_and_ticks_it_without_a_password(

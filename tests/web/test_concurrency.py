@@ -35,8 +35,12 @@ def at_once(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
 
 def audit_of(live: Live, item_id: int) -> list[tuple[str, str]]:
     with live.session() as s:
-        return [(e.action, e.actor) for e in s.scalars(
-            select(AuditEvent).where(AuditEvent.item_id == item_id).order_by(AuditEvent.id))]
+        return [
+            (e.action, e.actor)
+            for e in s.scalars(
+                select(AuditEvent).where(AuditEvent.item_id == item_id).order_by(AuditEvent.id)
+            )
+        ]
 
 
 def test_two_people_ticking_two_steps_of_one_item_at_once_both_count(live: Live) -> None:
@@ -52,7 +56,10 @@ def test_two_people_ticking_two_steps_of_one_item_at_once_both_count(live: Live)
         item = s.get(Item, item_id)
         assert item is not None
         assert [(st["done"], st.get("by")) for st in item.steps[:3]] == [
-            (True, "zheng"), (True, "chen"), (False, None)]
+            (True, "zheng"),
+            (True, "chen"),
+            (False, None),
+        ]
         assert item.revision == 3  # two changes, each applied once
     assert sorted(audit_of(live, item_id)) == [("step.tick", "chen"), ("step.tick", "zheng")]
 

@@ -25,7 +25,8 @@ def test_every_screenshot_the_page_links_exists() -> None:
 def test_every_page_and_role_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     pages = {
-        route.path for module in (board, head, ical, links, login, outbox, review, staff, ticks)
+        route.path
+        for module in (board, head, ical, links, login, outbox, review, staff, ticks)
         for route in module.router.routes
         if isinstance(route, APIRoute) and "GET" in route.methods
     } - UNLISTED

@@ -19,8 +19,9 @@ def test_the_launch_preview_shows_items_owners_and_deadlines_and_writes_nothing(
 ) -> None:
     runs, events = count(live, PlanRun), count(live, AuditEvent)
     with logged_in(live, "zhang") as client:
-        page = client.get("/launch", params={"template": "term_end_assets",
-                                             "period": "2026-2027/2"})
+        page = client.get(
+            "/launch", params={"template": "term_end_assets", "period": "2026-2027/2"}
+        )
     assert page.status_code == 200
     assert "期末资产清查与收尾工作" in page.text
     assert page.text.count("<tr>") == 1 + 10  # the header and the plan's ten items
@@ -36,16 +37,20 @@ def test_confirming_launches_the_plan_once(live: Live) -> None:
         assert first.status_code == 303 and first.headers["location"].startswith("/runs/")
         again = client.post("/launch", data=form)
         assert again.headers["location"] == first.headers["location"]  # no duplicate
-        preview = client.get("/launch", params={"template": "term_end_assets",
-                                                "period": "2026-2027/2"})
+        preview = client.get(
+            "/launch", params={"template": "term_end_assets", "period": "2026-2027/2"}
+        )
         assert "已启动" in preview.text and "确认启动" not in preview.text
         board = client.get(first.headers["location"]).text
     run_id = int(first.headers["location"].rsplit("/", 1)[1])
     assert count(live, Item, Item.run_id == run_id) == 10
     assert "共 10 项" in board
     with live.session() as s:
-        event = s.scalar(select(AuditEvent).where(AuditEvent.action == "plan.launch",
-                                                  AuditEvent.run_id == run_id))
+        event = s.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "plan.launch", AuditEvent.run_id == run_id
+            )
+        )
         assert event is not None and event.actor == "zhang" and event.at == NOW
 
 
@@ -54,14 +59,16 @@ def test_launching_with_an_unbound_role_or_a_bad_period_explains_and_writes_noth
 ) -> None:
     runs = count(live, PlanRun)
     with logged_in(live, "zhang") as client:
-        unbound = client.get("/launch", params={"template": "gaokao_security",
-                                                "period": "2026-2027"})
+        unbound = client.get(
+            "/launch", params={"template": "gaokao_security", "period": "2026-2027"}
+        )
         assert unbound.status_code == 400 and "exam_patrol" in unbound.text
         bad = client.get("/launch", params={"template": "safety_month", "period": "2026"})
         assert bad.status_code == 400 and "2026-2027" in bad.text
         token = form_token(client, "/head")
-        posted = client.post("/launch", data={"csrf": token, "template": "nope",
-                                              "period": "2026-2027"})
+        posted = client.post(
+            "/launch", data={"csrf": token, "template": "nope", "period": "2026-2027"}
+        )
         assert posted.status_code == 400 and "请选择一个计划模板" in posted.text
     assert count(live, PlanRun) == runs
 
@@ -71,15 +78,19 @@ def test_binding_a_role_moves_its_open_items_and_is_audited(live: Live) -> None:
     with logged_in(live, "zhang") as client:
         assert "李师傅" in client.get("/people").text
         token = form_token(client, "/people")
-        response = client.post("/people/bind", data={"csrf": token, "role": "gardener",
-                                                     "person": "zheng"})
+        response = client.post(
+            "/people/bind", data={"csrf": token, "role": "gardener", "person": "zheng"}
+        )
         assert response.status_code == 303
-        bad = client.post("/people/bind", data={"csrf": token, "role": "astronaut",
-                                                "person": "zheng"})
+        bad = client.post(
+            "/people/bind", data={"csrf": token, "role": "astronaut", "person": "zheng"}
+        )
         assert bad.status_code == 400
     zheng = live.world.people["zheng"]
-    assert count(live, RoleBinding, RoleBinding.role_key == "gardener",
-                 RoleBinding.person_id == zheng) == 1
+    assert (
+        count(live, RoleBinding, RoleBinding.role_key == "gardener", RoleBinding.person_id == zheng)
+        == 1
+    )
     assert count(live, Item, Item.role_key == "gardener", Item.owner_id == zheng) == moved == 1
     assert count(live, AuditEvent, AuditEvent.action == "role.bind") == 1
 
@@ -89,12 +100,21 @@ def test_reassigning_and_waiving_record_the_reason(live: Live) -> None:
     waive_id = live.world.items["convenience_services"]
     with logged_in(live, "zhang") as client:
         token = form_token(client, f"/items/{reassign_id}")
-        assert client.post(f"/items/{reassign_id}/reassign", data={
-            "csrf": token, "to": "zheng", "reason": "李师傅外出培训"}).status_code == 303
+        assert (
+            client.post(
+                f"/items/{reassign_id}/reassign",
+                data={"csrf": token, "to": "zheng", "reason": "李师傅外出培训"},
+            ).status_code
+            == 303
+        )
         no_reason = client.post(f"/items/{waive_id}/waive", data={"csrf": token, "reason": " "})
         assert no_reason.status_code == 400 and "免除理由" in no_reason.text
-        assert client.post(f"/items/{waive_id}/waive", data={
-            "csrf": token, "reason": "本学期不开展"}).status_code == 303
+        assert (
+            client.post(
+                f"/items/{waive_id}/waive", data={"csrf": token, "reason": "本学期不开展"}
+            ).status_code
+            == 303
+        )
         history = client.get(f"/items/{reassign_id}").text
     assert "郑师傅" in history and "李师傅外出培训" in history
     with live.session() as s:
@@ -103,8 +123,12 @@ def test_reassigning_and_waiving_record_the_reason(live: Live) -> None:
         assert moved is not None and moved.owner_id == live.world.people["zheng"]
         assert waived is not None and waived.status == "waived"
         assert waived.waive_reason == "本学期不开展"
-        events = {e.action: e for e in s.scalars(select(AuditEvent).where(
-            AuditEvent.item_id.in_([reassign_id, waive_id])))}
+        events = {
+            e.action: e
+            for e in s.scalars(
+                select(AuditEvent).where(AuditEvent.item_id.in_([reassign_id, waive_id]))
+            )
+        }
     assert events["item.reassign"].details["reason"] == "李师傅外出培训"
     assert events["item.waive"].actor == "zhang"
 
@@ -140,8 +164,10 @@ def test_the_outbox_shows_every_state_and_retries_failed_and_unconfirmed_message
 def test_the_board_shows_progress_by_phase_and_by_owner(live: Live) -> None:
     with logged_in(live, "li") as client:
         token = form_token(client, f"/items/{live.world.items['repair_training']}")
-        client.post(f"/items/{live.world.items['repair_training']}/tick",
-                    data={"csrf": token, "note": "完成"})
+        client.post(
+            f"/items/{live.world.items['repair_training']}/tick",
+            data={"csrf": token, "note": "完成"},
+        )
     with logged_in(live, "zhang") as client:
         board = client.get(f"/runs/{live.world.run_id}").text
     assert "按阶段" in board and "按负责人" in board

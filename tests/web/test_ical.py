@@ -117,8 +117,11 @@ def test_khal_imports_the_feed_and_lists_the_deadlines(session: Session, tmp_pat
 
     def khal(*args: str) -> str:
         done = subprocess.run(
-            [KHAL or "khal", "-c", str(config), *args], capture_output=True, text=True,
-            timeout=30, env={"HOME": str(tmp_path), "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
+            [KHAL or "khal", "-c", str(config), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={"HOME": str(tmp_path), "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
         )
         assert done.returncode == 0, done.stderr
         return done.stdout

@@ -18,13 +18,20 @@ from tests.web.seed import FAST_HASHER
 def test_a_login_sets_a_signed_http_only_same_site_cookie_and_lands_on_the_roles_home(
     live: Live,
 ) -> None:
-    for username, home in [("li", "/my"), ("zhang", "/head"), ("wang", "/review"),
-                           ("district", "/review")]:
+    for username, home in [
+        ("li", "/my"),
+        ("zhang", "/head"),
+        ("wang", "/review"),
+        ("district", "/review"),
+    ]:
         with live.client() as client:
             response = login(client, username)
             assert response.status_code == 303 and response.headers["location"] == home
-            cookie = next(c for c in response.headers.get_list("set-cookie")
-                          if c.startswith(f"{auth.COOKIE}="))
+            cookie = next(
+                c
+                for c in response.headers.get_list("set-cookie")
+                if c.startswith(f"{auth.COOKIE}=")
+            )
             assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
             assert "Secure" not in cookie  # base_url is http://127.0.0.1 here
             assert client.get(home).status_code == 200

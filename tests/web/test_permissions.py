@@ -25,7 +25,8 @@ def revision(live: Live, item_id: int) -> tuple[str, int, int]:
 
 def test_every_post_route_checks_the_csrf_token() -> None:
     posts = [
-        route for module in (board, head, ical, links, login, outbox, review, staff, ticks)
+        route
+        for module in (board, head, ical, links, login, outbox, review, staff, ticks)
         for route in module.router.routes
         if isinstance(route, APIRoute) and "POST" in route.methods
     ]
@@ -36,8 +37,19 @@ def test_every_post_route_checks_the_csrf_token() -> None:
 
 def test_pages_need_a_login(live: Live) -> None:
     with live.client() as client:
-        for path in ("/my", "/team", "/head", "/review", "/outbox", "/people", "/runs/1",
-                     "/items/1", "/photos/1", "/calendar", "/launch"):
+        for path in (
+            "/my",
+            "/team",
+            "/head",
+            "/review",
+            "/outbox",
+            "/people",
+            "/runs/1",
+            "/items/1",
+            "/photos/1",
+            "/calendar",
+            "/launch",
+        ):
             response = client.get(path)
             assert response.status_code == 303, path
             assert response.headers["location"].startswith("/login?next="), path
@@ -45,8 +57,15 @@ def test_pages_need_a_login(live: Live) -> None:
 
 def test_staff_cannot_open_the_head_or_leadership_pages(live: Live) -> None:
     with logged_in(live, "li") as client:
-        for path in ("/head", "/people", "/outbox", "/review", "/team", "/runs/{run}",
-                     "/launch?template=safety_month&period=2026-2027"):
+        for path in (
+            "/head",
+            "/people",
+            "/outbox",
+            "/review",
+            "/team",
+            "/runs/{run}",
+            "/launch?template=safety_month&period=2026-2027",
+        ):
             response = client.get(path.format(run=live.world.run_id))
             assert response.status_code == 403, path
             assert "没有权限" in response.text
@@ -57,8 +76,13 @@ def test_staff_cannot_act_on_another_persons_item(live: Live) -> None:
     before, events = revision(live, item_id), audit_count(live)
     with logged_in(live, "li") as client:
         token = form_token(client, "/my")
-        for path, data in [("tick", {"note": "x"}), ("steps/1", {"done": "1"}), ("untick", {}),
-                           ("reassign", {"to": "li"}), ("waive", {"reason": "x"})]:
+        for path, data in [
+            ("tick", {"note": "x"}),
+            ("steps/1", {"done": "1"}),
+            ("untick", {}),
+            ("reassign", {"to": "li"}),
+            ("waive", {"reason": "x"}),
+        ]:
             response = client.post(f"/items/{item_id}/{path}", data={"csrf": token, **data})
             assert response.status_code == 403, path
     assert revision(live, item_id) == before
@@ -76,8 +100,10 @@ def test_a_supervisor_sees_and_ticks_their_peoples_items_but_not_others(live: Li
     with logged_in(live, "chen") as client:
         assert "食堂体验日" in client.get("/team").text
         token = form_token(client, f"/items/{mine}")
-        assert client.post(f"/items/{mine}/steps/1", data={"csrf": token, "done": "1"}
-                           ).status_code == 303
+        assert (
+            client.post(f"/items/{mine}/steps/1", data={"csrf": token, "done": "1"}).status_code
+            == 303
+        )
         assert client.get(f"/items/{not_mine}").status_code == 403
     with live.session() as s:
         item = s.get(Item, mine)
@@ -93,8 +119,10 @@ def test_leadership_reads_the_school_but_cannot_change_items(live: Live) -> None
         assert client.get(f"/items/{live.world.other_item_id}").status_code == 403  # other school
         token = form_token(client, "/review")
         for path in ("tick", "waive", "reassign"):
-            response = client.post(f"/items/{item_id}/{path}",
-                                   data={"csrf": token, "note": "x", "reason": "x", "to": "li"})
+            response = client.post(
+                f"/items/{item_id}/{path}",
+                data={"csrf": token, "note": "x", "reason": "x", "to": "li"},
+            )
             assert response.status_code == 403
         assert client.get("/head").status_code == 403
         assert client.get("/outbox").status_code == 403
@@ -119,8 +147,10 @@ def test_a_head_cannot_manage_another_schools_items_or_messages(live: Live) -> N
     with logged_in(live, "zhang") as client:
         token = form_token(client, "/head")
         assert client.get(f"/items/{other}").status_code == 403
-        assert client.post(f"/items/{other}/waive", data={"csrf": token, "reason": "x"}
-                           ).status_code == 403
+        assert (
+            client.post(f"/items/{other}/waive", data={"csrf": token, "reason": "x"}).status_code
+            == 403
+        )
     assert revision(live, other) == before
 
 
@@ -137,12 +167,15 @@ def test_an_outsider_cannot_retry_the_schools_messages(live: Live) -> None:
 def test_only_leadership_signs_off_a_plan_run(live: Live) -> None:
     with logged_in(live, "zhang") as head_client:
         token = form_token(head_client, "/head")
-        assert head_client.post(f"/runs/{live.world.run_id}/signoff", data={"csrf": token}
-                                ).status_code == 403
+        assert (
+            head_client.post(f"/runs/{live.world.run_id}/signoff", data={"csrf": token}).status_code
+            == 403
+        )
     with logged_in(live, "wang") as client:
         token = form_token(client, f"/runs/{live.world.run_id}")
-        response = client.post(f"/runs/{live.world.run_id}/signoff",
-                               data={"csrf": token, "note": "同意，抓紧逾期事项"})
+        response = client.post(
+            f"/runs/{live.world.run_id}/signoff", data={"csrf": token, "note": "同意，抓紧逾期事项"}
+        )
         assert response.status_code == 303
         assert "同意，抓紧逾期事项" in client.get(f"/runs/{live.world.run_id}").text
     with live.session() as s:
@@ -157,6 +190,8 @@ def test_an_open_redirect_after_login_is_not_possible(live: Live) -> None:
 
     with live.client() as client:
         token = csrf_of(client.get("/login").text)
-        response = client.post("/login", data={"csrf": token, "username": "li",
-                                               "password": PASSWORD, "next": "//evil.example/"})
+        response = client.post(
+            "/login",
+            data={"csrf": token, "username": "li", "password": PASSWORD, "next": "//evil.example/"},
+        )
     assert response.headers["location"] == "/my"

@@ -64,12 +64,22 @@ def test_completion_over_time_counts_items_due_and_done_per_day(session: Session
 
 def test_ages_fall_into_buckets() -> None:
     assert [age_bucket(d, "zh-CN") for d in (0, 2, 5, 9, 40)] == [
-        "1 天内", "1–3 天", "4–7 天", "8–30 天", "30 天以上"]
+        "1 天内",
+        "1–3 天",
+        "4–7 天",
+        "8–30 天",
+        "30 天以上",
+    ]
 
 
 def test_the_chart_is_plain_svg_with_escaped_labels() -> None:
-    svg = str(line_chart([date(2026, 11, 1), date(2026, 11, 2)],
-                         [Series("<已完成>", [0, 3], "#1e7e34")], title="完成 & 逾期"))
+    svg = str(
+        line_chart(
+            [date(2026, 11, 1), date(2026, 11, 2)],
+            [Series("<已完成>", [0, 3], "#1e7e34")],
+            title="完成 & 逾期",
+        )
+    )
     assert svg.startswith("<svg") and "<script" not in svg
     assert "&lt;已完成&gt;" in svg and "完成 &amp; 逾期" in svg
     assert 'font-family="Noto Sans CJK SC' in svg

@@ -20,8 +20,10 @@ from tests.web.seed import PASSWORD
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 pytestmark = [
-    pytest.mark.skipif(os.environ.get("HOUQIN_SCREENSHOTS") != "1",
-                       reason="set HOUQIN_SCREENSHOTS=1 to write docs/screenshots"),
+    pytest.mark.skipif(
+        os.environ.get("HOUQIN_SCREENSHOTS") != "1",
+        reason="set HOUQIN_SCREENSHOTS=1 to write docs/screenshots",
+    ),
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 
@@ -57,23 +59,29 @@ def test_screenshots_of_the_main_pages(browser: Browser, live: Live) -> None:
         zheng = s.get(Person, w.people["zheng"])
         assert item is not None and zheng is not None
         tick(s, item=item, by=zheng, now=NOW, step=1)
-    link = make_token(live.settings, item_id=w.items["beautify_campus"], person_id=w.people["li"],
-                      now=NOW)
+    link = make_token(
+        live.settings, item_id=w.items["beautify_campus"], person_id=w.people["li"], now=NOW
+    )
     shots = {
         "zheng": [("/my", "my-items"), (f"/items/{w.items['canteen_experience_day']}", "item")],
         "li": [(f"/items/{w.items['mending_first']}", "item-done")],
         None: [(f"/l/{link}", "reminder-link")],
-        "zhang": [("/head", "head"), ("/launch?template=term_end_assets&period=2026-2027/2",
-                                      "launch-preview"), (f"/runs/{w.run_id}", "plan-board"),
-                  ("/people", "people"), ("/outbox", "outbox")],
+        "zhang": [
+            ("/head", "head"),
+            ("/launch?template=term_end_assets&period=2026-2027/2", "launch-preview"),
+            (f"/runs/{w.run_id}", "plan-board"),
+            ("/people", "people"),
+            ("/outbox", "outbox"),
+        ],
         "wang": [("/review", "overdue-review")],
         "district": [("/review", "district-review")],
     }
     for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         phone = size == "phone"
         for user, pages in shots.items():
-            context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone,
-                                          locale="zh-CN")
+            context = browser.new_context(
+                viewport=viewport, is_mobile=phone, has_touch=phone, locale="zh-CN"
+            )
             page = context.new_page()
             if user is None:
                 page.goto(f"{live.url}/login")

@@ -15,8 +15,11 @@ from tests.web.images import png
 
 def events(live: Live, item_id: int) -> list[AuditEvent]:
     with live.session() as s:
-        return list(s.scalars(select(AuditEvent).where(AuditEvent.item_id == item_id)
-                              .order_by(AuditEvent.id)))
+        return list(
+            s.scalars(
+                select(AuditEvent).where(AuditEvent.item_id == item_id).order_by(AuditEvent.id)
+            )
+        )
 
 
 def item(live: Live, item_id: int) -> Item:
@@ -31,14 +34,25 @@ def test_my_items_are_grouped_overdue_due_today_this_week_and_later(session) -> 
     li = make_person(session, school, "li")
     run = make_run(session, school)
     # NOW is Monday 2026-11-23 09:00 in Shanghai; "this week" runs to Sunday 11-29
-    due = {"late": NOW - timedelta(hours=1), "today": NOW + timedelta(hours=8),
-           "sunday": NOW + timedelta(days=6, hours=5), "monday": NOW + timedelta(days=7)}
+    due = {
+        "late": NOW - timedelta(hours=1),
+        "today": NOW + timedelta(hours=8),
+        "sunday": NOW + timedelta(days=6, hours=5),
+        "monday": NOW + timedelta(days=7),
+    }
     made = {k: make_item(session, run, li, due=d, key=k) for k, d in due.items()}
     done = make_item(session, run, li, due=NOW, key="done", status="done", completed_at=NOW)
-    got = {b.key: [i.key for i in b.items] for b in buckets([*made.values(), done], NOW,
-                                                             "Asia/Shanghai")}
-    assert got == {"overdue": ["late"], "today": ["today"], "week": ["sunday"],
-                   "later": ["monday"], "done": ["done"]}
+    got = {
+        b.key: [i.key for i in b.items]
+        for b in buckets([*made.values(), done], NOW, "Asia/Shanghai")
+    }
+    assert got == {
+        "overdue": ["late"],
+        "today": ["today"],
+        "week": ["sunday"],
+        "later": ["monday"],
+        "done": ["done"],
+    }
 
 
 def test_my_items_page_lists_only_the_staff_members_own_items(live: Live) -> None:
@@ -53,12 +67,16 @@ def test_ticking_and_clearing_a_sub_step_records_who_and_when(live: Live) -> Non
     item_id = live.world.items["canteen_experience_day"]  # zheng's, six steps
     with logged_in(live, "zheng") as client:
         token = form_token(client, f"/items/{item_id}")
-        assert client.post(f"/items/{item_id}/steps/2", data={"csrf": token, "done": "1"}
-                           ).status_code == 303
+        assert (
+            client.post(f"/items/{item_id}/steps/2", data={"csrf": token, "done": "1"}).status_code
+            == 303
+        )
         assert item(live, item_id).steps[1]["done"] is True
         assert item(live, item_id).steps[1]["by"] == "zheng"
-        assert client.post(f"/items/{item_id}/steps/2", data={"csrf": token, "done": "0"}
-                           ).status_code == 303
+        assert (
+            client.post(f"/items/{item_id}/steps/2", data={"csrf": token, "done": "0"}).status_code
+            == 303
+        )
     assert item(live, item_id).steps[1]["done"] is False
     log = [(e.action, e.actor, e.at, e.details["step"]) for e in events(live, item_id)]
     assert log == [("step.tick", "zheng", NOW, 2), ("step.untick", "zheng", NOW, 2)]
@@ -82,8 +100,12 @@ def test_a_number_is_stored_as_evidence(live: Live) -> None:
     item_id = live.world.items["canteen_questionnaire"]  # zheng's, evidence: a number
     with logged_in(live, "zheng") as client:
         token = form_token(client, f"/items/{item_id}")
-        assert client.post(f"/items/{item_id}/tick", data={"csrf": token, "number": "1,260"}
-                           ).status_code == 303
+        assert (
+            client.post(
+                f"/items/{item_id}/tick", data={"csrf": token, "number": "1,260"}
+            ).status_code
+            == 303
+        )
     with live.session() as s:
         assert s.scalars(select(Evidence.number).where(Evidence.item_id == item_id)).all() == [1260]
 
@@ -94,13 +116,16 @@ def test_photos_are_stored_under_data_dir_with_thumbnails_and_shown_only_to_thos
     item_id = live.world.items["mending_second"]  # li's, evidence: photos
     with logged_in(live, "li") as client:
         token = form_token(client, f"/items/{item_id}")
-        files = [("photos", ("a.png", png(40, 30), "image/png")),
-                 ("photos", ("b.png", png(30, 40, (200, 80, 40)), "application/octet-stream"))]
+        files = [
+            ("photos", ("a.png", png(40, 30), "image/png")),
+            ("photos", ("b.png", png(30, 40, (200, 80, 40)), "application/octet-stream")),
+        ]
         response = client.post(f"/items/{item_id}/tick", data={"csrf": token}, files=files)
         assert response.status_code == 303, response.text
         with live.session() as s:
-            photos = s.scalars(select(Evidence).where(Evidence.item_id == item_id)
-                               .order_by(Evidence.id)).all()
+            photos = s.scalars(
+                select(Evidence).where(Evidence.item_id == item_id).order_by(Evidence.id)
+            ).all()
         assert len(photos) == 2
         for photo in photos:
             assert photo.path.startswith(f"photos/demo/{item_id}/")
