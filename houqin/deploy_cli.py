@@ -135,11 +135,12 @@ def _sweep_deployment() -> list[str]:
 def _digest_deployment() -> list[str]:
     return [
         "",
-        "  # The weekly overdue digest for leadership.",
+        "  # The weekly overdue digest, mailed to each school's leadership with its PDF; recorded",
+        "  # as sent, so next week's says what changed.",
         "  - name: overdue-digest",
         f"    description: {_q('Overdue items of every school for leadership, Monday 08:00.')}",
         f"    entrypoint: {DIGEST_ENTRYPOINT}",
-        f"    parameters: {{school: {_q(ALL_SCHOOLS)}}}",
+        f"    parameters: {{school: {_q(ALL_SCHOOLS)}, sent: true, deliver: true}}",
         "    tags: *digest_tags",
         "    work_pool: *work_pool",
         "    schedules:",

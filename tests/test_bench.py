@@ -63,4 +63,3 @@ def test_benchmark_at_a_tiny_scale_gives_every_section_figures_with_ratios(tmp_p
         ).scalar_one()
     admin.dispose()
     assert results.database.startswith("houqin_bench_") and kept == 0
-
