@@ -4,16 +4,17 @@
 a transaction that first empties the outbox (so every row is written again, as in the measured
 sweep) and is rolled back, leaving the ledger as it was. With ``--idle`` the process imports
 what that measurement imports and opens a connection, then stops: the floor the work adds to.
-Peak RSS is the process's ``ru_maxrss``.
+Peak RSS is the process's ``VmHWM`` (not ``ru_maxrss``: Linux carries that over from the parent
+across fork and exec, so a child would report the benchmark's own size).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import resource
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -45,6 +46,13 @@ def work(what: str, session: Session, now: datetime) -> dict[str, float]:
     return {"overdue": digest.total, "chars": len(body) + len(page)}
 
 
+def peak_rss_mb(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("what", choices=sorted(MODULES))
@@ -69,7 +77,7 @@ def main() -> None:
         session.close()
         outer.rollback()
     engine.dispose()
-    found["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    found["maxrss_mb"] = peak_rss_mb()
     emit(found)
 
 

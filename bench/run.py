@@ -19,7 +19,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 
-from bench import delivery, district, naive, overdue, sweep, ticks
+from bench import delivery, district, memory, naive, overdue, sweep, ticks
 from bench.proc import run_json
 from bench.results import Results, Section, markdown
 from bench.sweep_sql import OUTBOX_COLUMNS, make_twin
@@ -467,7 +467,7 @@ def _review_page(d: district.District, server: ticks.Server, rev: Section, log: 
         page_s = time.perf_counter() - start
     finally:
         client.close()
-    hwm = _vm_hwm(server.proc.pid)
+    hwm = memory.peak_rss_mb(server.proc.pid)
     total, sql_s = overdue.baseline(d.engine, district=district.DISTRICT, now=d.moment("09:00"))
     log(f"/review {page_s:.2f} s, status {r.status_code}")
     rev.add(
@@ -481,13 +481,6 @@ def _review_page(d: district.District, server: ticks.Server, rev: Section, log: 
         f"/review answered {r.status_code} with {len(r.content) / 2**20:.1f} MiB of HTML; the "
         f"web server's peak RSS after it: {hwm:.0f} MB."
     )
-
-
-def _vm_hwm(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _overdue(d: district.District, sec: Section, log: Log) -> None:
