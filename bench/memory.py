@@ -1,9 +1,10 @@
 """Peak memory (RSS) of one sweep, or of one district overdue report, each in its own process.
 
-``python -m bench.memory sweep|proposed|report --db URL --now ISO [--idle]``. The sweep runs in
-a transaction that first empties the outbox (so every row is written again, as in the measured
-sweep) and is rolled back, leaving the ledger as it was. With ``--idle`` the process imports
-what that measurement imports and opens a connection, then stops: the floor the work adds to.
+``python -m bench.memory sweep|proposed|report --db URL --now ISO``. The sweep runs in a
+transaction that first empties the outbox (so every row is written again, as in the measured
+sweep) and is rolled back, leaving the ledger as it was. Before the work, once the process has
+imported what it needs and opened a connection, its high-water mark so far is the idle floor
+(``idle_mb``) that the work adds to.
 Peak RSS is the process's ``VmHWM`` (not ``ru_maxrss``: Linux carries that over from the parent
 across fork and exec, so a child would report the benchmark's own size).
 """
@@ -58,7 +59,6 @@ def main() -> None:
     parser.add_argument("what", choices=sorted(MODULES))
     parser.add_argument("--db", required=True)
     parser.add_argument("--now", required=True)
-    parser.add_argument("--idle", action="store_true", help="imports and a connection only")
     args = parser.parse_args()
     for name in MODULES[args.what]:
         importlib.import_module(name)
@@ -68,11 +68,10 @@ def main() -> None:
     with engine.connect() as conn:
         outer = conn.begin()
         session = Session(bind=conn, join_transaction_mode="create_savepoint")
+        session.execute(text("SELECT 1"))
+        found["idle_mb"] = peak_rss_mb()
         start = time.perf_counter()
-        if args.idle:
-            session.execute(text("SELECT 1"))
-        else:
-            found.update(work(args.what, session, now))
+        found.update(work(args.what, session, now))
         found["seconds"] = time.perf_counter() - start
         session.close()
         outer.rollback()

@@ -6,7 +6,7 @@ the item, work out its step and recipients, insert its outbox rows with the same
 key) in its own transaction, into a twin table. Prints one ``BENCH-JSON`` line (``bench.proc``):
 
 - ``direct_s``: the same per-item function in a plain loop, without Prefect;
-- ``empty_flow_s`` / ``flow_s``: a flow run with no items, and with the slice (client time);
+- ``flow_s``: the flow run over the slice (client time);
 - ``loop_s``: inside that flow, the loop over the slice's task runs (the per-item cost);
 - ``recorded_s``: from the slice's flow start until the server has recorded every task run.
 """
@@ -130,9 +130,6 @@ def measure(url: str, table: str, ids: list[int], now: datetime, wait_s: float) 
         with engine.begin() as conn:
             conn.execute(truncate)
         start = time.perf_counter()
-        naive_sweep([])
-        empty_s = time.perf_counter() - start
-        start = time.perf_counter()
         state = naive_sweep(ids, return_state=True)
         flow_s = time.perf_counter() - start
         written = state.result()
@@ -148,7 +145,6 @@ def measure(url: str, table: str, ids: list[int], now: datetime, wait_s: float) 
         "items": len(ids),
         "written": written,
         "direct_s": direct_s,
-        "empty_flow_s": empty_s,
         "flow_s": flow_s,
         "loop_s": loop_s[-1],
         "recorded": recorded,

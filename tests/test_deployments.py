@@ -310,26 +310,36 @@ def test_the_documented_automation_posts_each_overdue_item_of_s001_only_to_its_r
     spec["actions"][0]["block_document_id"] = str(block_id)
     Automation.model_validate(spec).create()
 
-    for school in ("S002", "S001"):  # as the sweep emits them
-        emit_event(
-            event="houqin.item.overdue",
-            resource={"prefect.resource.id": "houqin.item.42"},
-            related=[
-                {"prefect.resource.id": f"houqin.{role}.{code}", "prefect.resource.role": role}
-                for role, code in [
-                    ("school", school),
-                    ("plan", "gaokao_security"),
-                    ("person", "P07"),
-                ]
-            ],
-        )
-    deadline = time.monotonic() + 30
+    def emit_both() -> None:
+        for school, item in (("S002", 43), ("S001", 42)):  # as the sweep emits them
+            emit_event(
+                event="houqin.item.overdue",
+                resource={"prefect.resource.id": f"houqin.item.{item}"},
+                related=[
+                    {"prefect.resource.id": f"houqin.{role}.{code}", "prefect.resource.role": role}
+                    for role, code in [
+                        ("school", school),
+                        ("plan", "gaokao_security"),
+                        ("person", "P07"),
+                    ]
+                ],
+            )
+
+    # The server's trigger service picks a new automation up within seconds, not at once: emit
+    # until the first notification arrives (bounded), then check that every one was S001's.
+    deadline = time.monotonic() + 90
     while not http_receiver.requests and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(1)  # S002's event, were it to match, would have arrived by now
-    [request] = http_receiver.requests
-    assert request.query == {"key": "robot-key"}
-    assert request.json() == {
-        "msgtype": "text",
-        "text": {"content": "逾期 / Overdue: gaokao_security\n事项 / item 42，责任人 / owner P07"},
-    }
+        emit_both()
+        wait = time.monotonic() + 3
+        while not http_receiver.requests and time.monotonic() < wait:
+            time.sleep(0.2)
+    time.sleep(1)  # S002's events, were they to match, would have arrived by now
+    assert http_receiver.requests, "the automation never fired"
+    for request in http_receiver.requests:
+        assert request.query == {"key": "robot-key"}
+        assert request.json() == {
+            "msgtype": "text",
+            "text": {
+                "content": "逾期 / Overdue: gaokao_security\n事项 / item 42，责任人 / owner P07"
+            },
+        }
