@@ -31,6 +31,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	mkdir -p var/prefect  # Prefect creates its home without parents
 	PREFECT_HOME=$(CURDIR)/var/prefect $(VENV)/bin/houqin demo
 
 test: $(STAMP) system-deps lint
