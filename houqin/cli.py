@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -536,10 +536,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo(f"houqin: {e}", err=True)
         return 2
     return rv if isinstance(rv, int) else 0
-
-
-def _date(d: datetime | None) -> date | None:
-    return d.date() if d else None
 
 
 if __name__ == "__main__":

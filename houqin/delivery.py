@@ -12,13 +12,11 @@ message twice, and it is never silently dropped.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import pendulum
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, joinedload
 
@@ -422,11 +420,3 @@ def list_deliveries(
     if status:
         stmt = stmt.where(Delivery.status == status)
     return list(session.scalars(stmt))
-
-
-def send_at_local(d: Delivery, tz: str) -> str:
-    at = d.sent_at or d.next_attempt_at
-    return pendulum.instance(at).in_tz(tz).format("YYYY-MM-DD HH:mm")
-
-
-Sender = Callable[[Message], None]
