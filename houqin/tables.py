@@ -44,8 +44,10 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)]).rstrip()
 
 
-def when(instant: datetime, tz: str) -> str:
+def when(instant: datetime, tz: str, lang: str = "zh-CN") -> str:
     local = as_local(instant, tz)
+    if not lang.startswith("zh"):
+        return f"{local:%a %Y-%m-%d %H:%M}"
     return f"{local:%Y-%m-%d}(周{WEEKDAYS_ZH[local.weekday()]}){local:%H:%M}"
 
 
@@ -58,7 +60,7 @@ def item_row(item: Item, now: datetime, lang: str) -> list[str]:
     label = STATUS["zh-CN" if zh else "en"][status]
     if status == "done" and item.late:
         label += "(逾期完成)" if zh else " (late)"
-    due = when(item.due_at, tz) + (" 暂定" if zh else " prov.") * item.due_provisional
+    due = when(item.due_at, tz, lang) + (" 暂定" if zh else " prov.") * item.due_provisional
     return [
         str(item.id),
         item.run.school.code,
