@@ -8,6 +8,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.events import emit_event
 
+from flows.completion_report import completion_report
 from houqin import clock
 from houqin.settings import get_settings
 from houqin.sources import load_calendars
@@ -47,6 +48,7 @@ def sweep(
             f"houqin.item.{item_id}",
             {"school": school_code, "plan": plan, "person": owner},
         )
+    reports: dict[int, dict[str, str]] = {}
     for run_id, school_code, plan, period in done.completed_runs:
         _emit(
             "houqin.plan.completed",
@@ -54,6 +56,8 @@ def sweep(
             {"school": school_code, "plan": plan},
             period=period,
         )
+        # the run's last item was closed: its completion report is written now
+        reports[run_id] = completion_report(run_id=run_id, today=now.date())
     summary = {
         "now": now.isoformat(),
         "candidates": planned.candidates,
@@ -67,6 +71,7 @@ def sweep(
         "newly_overdue": len(planned.newly_overdue),
         "completed_items": len(done.completed_items),
         "completed_plans": len(done.completed_runs),
+        "reports": reports,
     }
     get_run_logger().info("sweep %s", summary)
     return summary

@@ -31,3 +31,37 @@ def test_a_scheduled_launch_for_every_school_skips_a_school_with_an_unbound_role
         template="safety_month", school="*", period="2026-2027", today=date(2027, 4, 2)
     )
     assert again["good"]["created"] is False
+
+
+def test_the_sweep_that_sees_a_plan_runs_last_item_closed_writes_its_completion_report(
+    prefect_harness: None, database_url: str, tmp_path
+) -> None:
+    from calendars import load_book
+    from flows.sweep import sweep
+    from houqin import items
+    from houqin.launch import launch
+    from houqin.plan_templates import load_builtin_templates
+    from tests.factories import NOW
+
+    with transaction(get_settings()) as s:
+        people = staff_school(s, "demo")
+        run = launch(
+            s,
+            template=load_builtin_templates()["safety_month"],
+            school=people["school"],
+            period="2026-2027",
+            book=load_book(),
+            by="zhang",
+            now=NOW,
+        ).run
+        for item in items.list_items(s, items.ItemFilter(run_id=run.id)):
+            items.waive(s, item=item, by="zhang", now=NOW, reason="本校另有安排")
+        run_id = run.id
+    summary = sweep(today=date(2026, 11, 24), at="07:30")
+    assert summary["completed_plans"] == 1
+    paths = summary["reports"][run_id]
+    assert sorted(paths) == ["html", "pdf", "xlsx"]
+    with open(paths["pdf"], "rb") as fh:
+        assert fh.read(4) == b"%PDF"
+    again = sweep(today=date(2026, 11, 25), at="07:30")
+    assert again["completed_plans"] == 0  # announced once
