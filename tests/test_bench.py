@@ -29,6 +29,7 @@ def test_benchmark_at_a_tiny_scale_gives_every_section_figures_with_ratios(tmp_p
         tick_cap_s=15,
         think_s=0.2,
         paced_s=0.4,
+        extra_workers=0,
         repeats=1,
         delivery_cap=20,
         admin_url=PG_ADMIN_URL,

@@ -52,13 +52,14 @@ def _template(request: Request, key: str | None) -> PlanTemplate:
     return plans[key]
 
 
-def runs_of(session: Session, school_ids: list[int]) -> list[PlanRun]:
+def runs_of(session: Session, school_ids: list[int], limit: int | None = None) -> list[PlanRun]:
     return list(
         session.scalars(
             select(PlanRun)
             .where(PlanRun.school_id.in_(school_ids))
             .options(joinedload(PlanRun.template), joinedload(PlanRun.school))
             .order_by(PlanRun.launched_at.desc(), PlanRun.id.desc())
+            .limit(limit)
         )
     )
 

@@ -5,16 +5,18 @@ district account), with completion over time as an inline SVG chart.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from houqin.clock import as_local
-from houqin.models import Item, PlanRun, School
+from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
 from houqin.web.board import progress
 from houqin.web.chart import Series, line_chart
 from houqin.web.deps import DB, Now, User
@@ -41,6 +43,10 @@ def age_bucket(days: int, lang: str) -> str:
     raise AssertionError("unreachable")
 
 
+LIST_LIMIT = 200  # the oldest overdue items listed; the groups count them all
+RUNS_LIMIT = 60  # plan runs shown (newest first) — a district has thousands
+
+
 @router.get("/review")
 def review(
     request: Request, viewer: User, session: DB, now: Now, school: str | None = None
@@ -54,38 +60,36 @@ def review(
         ids = chosen
     lang = request.state.lang
     tz = request.app.state.settings.timezone
+    where = (Item.school_id.in_(ids), Item.status == "open", Item.due_at < now)
+    total = session.scalar(select(func.count()).select_from(Item).where(*where)) or 0
+    groups = overdue_groups(session, where, now, lang, several_schools=len(ids) > 1)
     overdue = list(
         session.scalars(
             select(Item)
-            .where(Item.school_id.in_(ids), Item.status == "open", Item.due_at < now)
+            .where(*where)
             .options(
                 joinedload(Item.owner),
                 joinedload(Item.run).joinedload(PlanRun.template),
                 joinedload(Item.run).joinedload(PlanRun.school),
             )
             .order_by(Item.due_at, Item.id)
+            .limit(LIST_LIMIT)
         ).unique()
     )
     ages = {item.id: (now - item.due_at).days for item in overdue}
-    groups: dict[str, Counter[str]] = defaultdict(Counter)
-    for item in overdue:
-        plan = item.run.template
-        groups["owner"][
-            f"{item.owner.name}（{item.run.school.name}）" if len(ids) > 1 else item.owner.name
-        ] += 1
-        groups["plan"][pick(lang, plan.title_zh, plan.title_en or plan.title_zh)] += 1
-        groups["phase"][pick(lang, item.phase_zh, item.phase_en or item.phase_zh)] += 1
-        groups["age"][age_bucket(ages[item.id], lang)] += 1
-        groups["school"][item.run.school.name] += 1
     age_order = [pick(lang, zh, en) for _, zh, en in AGES]
-    runs = runs_of(session, ids)
+    runs = runs_of(session, ids, limit=RUNS_LIMIT)
     # the chart starts at the first launch (at least two weeks, at most WINDOW_DAYS back)
     today = as_local(now, tz).date()
-    first = min((as_local(r.launched_at, tz).date() for r in runs), default=today)
+    first_launch = session.scalar(
+        select(func.min(PlanRun.launched_at)).where(PlanRun.school_id.in_(ids))
+    )
+    first = as_local(first_launch, tz).date() if first_launch else today
     days = max(14, min(WINDOW_DAYS, (today - first).days + 2))
     return render(
         request,
         "review.html.j2",
+        total=total,
         overdue=overdue,
         ages=ages,
         groups=groups,
@@ -98,6 +102,45 @@ def review(
         district=viewer.role == "district",
         quarter=f"{as_local(now, tz).year}Q{(as_local(now, tz).month - 1) // 3 + 1}",
     )
+
+
+def overdue_groups(
+    session: Session, where: tuple[ColumnElement[bool], ...], now: datetime, lang: str,
+    *, several_schools: bool,
+) -> dict[str, Counter[str]]:  # fmt: skip
+    """Overdue items counted by owner, plan, phase, school and age, in the database."""
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def count(key: str, label: Callable[..., str], *columns: Any) -> None:
+        stmt = (
+            select(*columns, func.count())
+            .select_from(Item)
+            .join(Person, Person.id == Item.owner_id)
+            .join(School, School.id == Item.school_id)
+            .join(PlanRun, PlanRun.id == Item.run_id)
+            .join(PlanTemplateVersion, PlanTemplateVersion.id == PlanRun.template_id)
+            .where(*where)
+            .group_by(*columns)
+        )
+        for *values, n in session.execute(stmt):
+            groups[key][label(*values)] += n
+
+    count("owner", lambda name, sch: f"{name}（{sch}）" if several_schools else name,
+          Person.name, School.name)  # fmt: skip
+    count("plan", lambda zh, en: pick(lang, zh, en or zh),
+          PlanTemplateVersion.title_zh, PlanTemplateVersion.title_en)  # fmt: skip
+    count("phase", lambda zh, en: pick(lang, zh, en or zh), Item.phase_zh, Item.phase_en)
+    count("school", lambda name: name, School.name)
+    # age in whole days < bound  <=>  due_at > now - bound days
+    bucket = case(
+        *[
+            (Item.due_at > now - timedelta(days=bound), n)
+            for n, (bound, _, _) in enumerate(AGES[:-1])  # the last is open-ended: the else
+        ],
+        else_=len(AGES) - 1,
+    )
+    count("age", lambda n: pick(lang, AGES[n][1], AGES[n][2]), bucket)
+    return groups
 
 
 def completion_series(
