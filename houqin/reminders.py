@@ -10,13 +10,16 @@ at once, insert nothing twice.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pendulum
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Text, cast, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from calendars import CalendarBook
@@ -78,19 +81,29 @@ def quiet_until(now: datetime, school: School) -> datetime:
 def plan_reminders(
     session: Session, *, now: datetime, book: CalendarBook, school: str | None = None
 ) -> PlanReport:
+    """Write the due reminder or escalation of every open item to the outbox (see module doc).
+
+    Kept fast at district scale (bench/RESULTS.md): per-school values are computed once, a step
+    once per (deadline, reminders, escalations), and rows carry plain UTC datetimes.
+    """
     report = PlanReport()
     leaders = _leadership(session, school)
-    schools = {s.id: s for s in session.scalars(select(School))}
+    now_utc = _plain(now)
+    # per school, once: its zone, today there, and when a message may go (quiet hours)
+    local: dict[int, tuple[ZoneInfo, date, datetime]] = {}
+    for sch in session.scalars(select(School)):
+        zone = ZoneInfo(sch.timezone)
+        local[sch.id] = (zone, now_utc.astimezone(zone).date(), _plain(quiet_until(now, sch)))
     stmt = (
         select(
             Item.id,
             Item.school_id,
             Item.owner_id,
             Item.due_at,
-            Item.remind,
-            Item.escalate,
+            cast(Item.remind, Text),  # raw JSON: parsed once per distinct value below
+            cast(Item.escalate, Text),
             Person.supervisor_id,
-        )
+        )  # fmt: skip
         .join(Person, Person.id == Item.owner_id)
         .where(Item.status == "open")
         .order_by(Item.id)
@@ -101,18 +114,22 @@ def plan_reminders(
     # a day's margin covers time zones east and west of the server)
     today_anywhere = pendulum.instance(now).in_tz("Asia/Shanghai").date()
     horizon = book.add_workdays(today_anywhere, HORIZON_WORKDAYS) + timedelta(days=2)
-    stmt = stmt.where(Item.due_at < pendulum.datetime(horizon.year, horizon.month, horizon.day))
+    stmt = stmt.where(Item.due_at < datetime(horizon.year, horizon.month, horizon.day, tzinfo=UTC))
 
-    rows: list[dict[str, object]] = []
+    steps: dict[tuple[date, str, str, date], Step | None] = {}
+    rows: list[dict[str, Any]] = []
+    seen_overdue: set[int] = set()
     for item_id, school_id, owner_id, due_at, remind, escalate, supervisor_id in session.execute(
         stmt.execution_options(yield_per=2000)
     ):
         report.candidates += 1
-        sch = schools[school_id]
-        local_now = pendulum.instance(now).in_tz(sch.timezone)
-        due_day = pendulum.instance(due_at).in_tz(sch.timezone).date()
-        step = current_step(steps_for(due_day, remind, escalate, book), local_now.date())
-        if step is None or (step.kind.startswith("remind") and due_at <= now):
+        zone, today, send_at = local[school_id]
+        key = (due_at.astimezone(zone).date(), remind, escalate, today)
+        if key not in steps:
+            found = steps_for(key[0], json.loads(remind), json.loads(escalate), book)
+            steps[key] = current_step(found, today)
+        step = steps[key]
+        if step is None or (step.kind.startswith("remind") and due_at <= now_utc):
             continue  # nothing yet, or past the deadline and waiting for its escalation day
         if step.kind.startswith("remind"):
             recipients = [owner_id]
@@ -120,41 +137,66 @@ def plan_reminders(
             recipients = [supervisor_id]
         else:
             recipients = [p for p in leaders.get(school_id, []) if p != owner_id] or [owner_id]
-        send_at = quiet_until(now, sch)
         for person_id in recipients:
-            rows.append(
-                {
-                    "dedup_key": f"{item_id}:{step.kind}:{person_id}",
-                    "school_id": school_id,
-                    "recipient_id": person_id,
-                    "item_id": item_id,
-                    "kind": step.kind,
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": now,
-                    "next_attempt_at": send_at,
-                }
-            )
+            rows.append({
+                "dedup_key": f"{item_id}:{step.kind}:{person_id}",
+                "school_id": school_id, "recipient_id": person_id, "item_id": item_id,
+                "kind": step.kind, "status": "pending", "attempts": 0,
+                "created_at": now_utc, "next_attempt_at": send_at,
+            })  # fmt: skip
         if len(rows) >= INSERT_CHUNK:
-            _insert(session, rows, report)
+            _insert(session, rows, report, seen_overdue)
             rows = []
     if rows:
-        _insert(session, rows, report)
+        _insert(session, rows, report, seen_overdue)
     return report
 
 
-def _insert(session: Session, rows: list[dict[str, object]], report: PlanReport) -> None:
+def _plain(instant: datetime) -> datetime:
+    # psycopg subtracts datetimes while dumping them; pendulum's __sub__ builds an Interval
+    # each time — a third of the insert's client time at district scale
+    return datetime.fromtimestamp(instant.timestamp(), UTC)
+
+
+# On PostgreSQL one statement over arrays: SQLAlchemy's insertmanyvalues renders a new
+# multi-row VALUES text per 1,000 rows, which psycopg re-parses in Python every time.
+_UNNEST_INSERT = text(
+    "INSERT INTO outbox (dedup_key, school_id, recipient_id, item_id, kind, status, attempts, "
+    "created_at, next_attempt_at) "
+    "SELECT k, s, r, i, kind, 'pending', 0, :created, n FROM unnest("
+    "CAST(:keys AS text[]), CAST(:schools AS int[]), CAST(:recipients AS int[]), "
+    "CAST(:items AS int[]), CAST(:kinds AS text[]), CAST(:sends AS timestamptz[])) "
+    "AS t(k, s, r, i, kind, n) "
+    "ON CONFLICT (dedup_key) DO NOTHING RETURNING item_id, kind"
+)
+
+
+def _insert(
+    session: Session, rows: list[dict[str, Any]], report: PlanReport, seen_overdue: set[int]
+) -> None:
     """Insert outbox rows, skipping any whose de-duplication key is already there."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Outbox)
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(Outbox.item_id, Outbox.kind)
-    )
-    for item_id, kind in session.execute(stmt, rows):
+    if session.get_bind().dialect.name == "postgresql":
+        params = {
+            "created": rows[0]["created_at"],
+            "keys": [r["dedup_key"] for r in rows],
+            "schools": [r["school_id"] for r in rows],
+            "recipients": [r["recipient_id"] for r in rows],
+            "items": [r["item_id"] for r in rows],
+            "kinds": [r["kind"] for r in rows],
+            "sends": [r["next_attempt_at"] for r in rows],
+        }
+        inserted = session.execute(_UNNEST_INSERT, params)
+    else:
+        stmt = (
+            sqlite.insert(Outbox)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(Outbox.item_id, Outbox.kind)
+        )
+        inserted = session.execute(stmt, rows)
+    for item_id, kind in inserted:
         report.written += 1
-        if kind == "escalate:L1" and item_id not in report.newly_overdue:
+        if kind == "escalate:L1" and item_id not in seen_overdue:
+            seen_overdue.add(item_id)
             report.newly_overdue.append(item_id)
 
 
