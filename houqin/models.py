@@ -118,7 +118,8 @@ class PlanTemplateVersion(Base):
     title_zh: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str | None] = mapped_column(String(200))
     source_path: Mapped[str] = mapped_column(String(500))
-    body: Mapped[dict[str, Any]] = mapped_column()
+    # the whole template as JSON: loaded only when read (pages and sweeps need the titles)
+    body: Mapped[dict[str, Any]] = mapped_column(deferred=True)
     created_at: Mapped[datetime] = mapped_column()
 
 

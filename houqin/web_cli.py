@@ -134,13 +134,31 @@ def user_disable(username: str, by: str) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes; one per core for a district (see docs/benchmark.md).",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Run the web UI (uvicorn). Put it behind an HTTPS proxy and set HOUQIN_BASE_URL."""
     import uvicorn
 
     from houqin.web.app import make_app
 
-    uvicorn.run(make_app(_settings()), host=host, port=port, proxy_headers=True)
+    if workers == 1:
+        uvicorn.run(make_app(_settings()), host=host, port=port, proxy_headers=True)
+        return
+    # several processes need the app by import path; each builds its own from the settings
+    uvicorn.run(
+        "houqin.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )
 
 
 @click.group()
