@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW := ignore
 
-.PHONY: install system-deps demo test lint fmt up clean
+.PHONY: install system-deps demo test lint fmt up bench bench-quick clean
 
 install: $(STAMP)
 
@@ -48,6 +48,13 @@ fmt: $(STAMP)
 
 up: $(STAMP)
 	bash scripts/up.sh
+
+# The benchmark on the local PostgreSQL: writes bench/RESULTS.md (docs/benchmark.md explains).
+bench: $(STAMP)
+	$(PY) -m bench
+
+bench-quick: $(STAMP)
+	$(PY) -m bench --quick --out bench/RESULTS-quick.md
 
 clean:
 	rm -rf $(VENV) var demo-output

@@ -1,6 +1,6 @@
 """Peak memory (RSS) of one sweep, or of one district overdue report, each in its own process.
 
-``python -m bench.memory sweep|proposed|report --db URL --now ISO``. The sweep runs in a
+``python -m bench.memory sweep|report --db URL --now ISO``. The sweep runs in a
 transaction that first empties the outbox (so every row is written again, as in the measured
 sweep) and is rolled back, leaving the ledger as it was. Before the work, once the process has
 imported what it needs and opened a connection, its high-water mark so far is the idle floor
@@ -28,13 +28,12 @@ from houqin.db import make_engine
 SCOPE = "district:bench"
 MODULES = {  # what each measurement needs, imported before the floor is taken
     "sweep": ["houqin.reminders"],
-    "proposed": ["bench.proposed_sweep"],
     "report": ["houqin.reports.overdue", "houqin.reports.output"],
 }
 
 
 def work(what: str, session: Session, now: datetime) -> dict[str, float]:
-    if what in ("sweep", "proposed"):
+    if what == "sweep":
         module = importlib.import_module(MODULES[what][0])
         session.execute(text("TRUNCATE outbox"))
         report = module.plan_reminders(session, now=now, book=load_book())

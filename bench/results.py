@@ -13,6 +13,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bench.findings import FINDINGS
+
+
+def code_version() -> str:
+    """The commit measured, and whether the measured code had uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "houqin", "calendars", "notifications", "plans")
+    return f"commit {head}" + (" with uncommitted changes in the core" if dirty else "")
+
 
 @dataclass
 class Row:
@@ -44,6 +59,7 @@ class Results:
     started: datetime
     scale: str
     database: str = ""  # the generated database's name (dropped at the end unless kept)
+    code: str = field(default_factory=code_version)  # taken at the start: the code imported
     items: int = 0
     sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -102,6 +118,7 @@ def markdown(results: Results, *, postgres: str) -> str:
         f"- date: {results.started:%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}",
         f"- database: {postgres}",
+        f"- code: {results.code}",
         f"- scale: {results.scale}",
         f"- run took {results.seconds:,.0f} s",
         "",
@@ -121,4 +138,5 @@ def markdown(results: Results, *, postgres: str) -> str:
     if results.notes:
         lines += ["", "## Notes", ""]
         lines += [f"- {note}" for note in results.notes]
+    lines += ["", FINDINGS.rstrip()]
     return "\n".join(lines) + "\n"

@@ -1,56 +1,43 @@
 """Sweep: one full ``plan_reminders`` against the single-statement SQL baseline.
 
-Each repeat empties the twin table and runs the SQL baseline first, then Houqin's sweep and the
-proposed one (``bench/proposed_sweep.py``) in alternating order, each on an emptied outbox and
-each checked row for row against the baseline. The fastest repeat of each counts; the last run's
+Each repeat starts from an empty outbox and an empty twin table; the order alternates (SQL first,
+then Houqin first) so neither always finds the caches the other warmed. Every repeat checks the
+outbox row for row against the baseline. The fastest repeat of each counts; the last repeat's
 rows stay in the outbox for delivery.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pendulum
 from sqlalchemy import Engine, text
 
-from bench import proposed_sweep
 from bench.sweep_sql import build_calendar_tables, differences, make_twin, sweep_by_sql
 from calendars import CalendarBook
-from houqin import reminders
 from houqin.db import unit_of_work
-from houqin.reminders import HORIZON_WORKDAYS, PlanReport
+from houqin.reminders import HORIZON_WORKDAYS, PlanReport, plan_reminders
 
 TWIN = "bench_outbox_sql"
-Sweep = Callable[..., PlanReport]
-SWEEPS: dict[str, Sweep] = {
-    "houqin": reminders.plan_reminders,
-    "proposed": proposed_sweep.plan_reminders,
-}
-
-
-@dataclass
-class Run:
-    seconds: list[float] = field(default_factory=list)
-    report: PlanReport = field(default_factory=PlanReport)
-    differences: tuple[int, int] = (0, 0)  # rows only in the SQL baseline, only in this sweep
-
-    @property
-    def best(self) -> float:
-        return min(self.seconds)
 
 
 @dataclass
 class SweepFigures:
-    sql: Run
-    sql_rows: int
-    sweeps: dict[str, Run]
+    report: PlanReport = field(default_factory=PlanReport)
+    sql_rows: int = 0
+    houqin_s: list[float] = field(default_factory=list)
+    sql_s: list[float] = field(default_factory=list)
+    differences: tuple[int, int] = (0, 0)  # rows only in the SQL baseline, only in the outbox
 
     @property
     def candidates(self) -> int:
-        return self.sweeps["houqin"].report.candidates
+        return self.report.candidates
+
+    @property
+    def same_rows(self) -> bool:
+        return self.differences == (0, 0) and self.report.written == self.sql_rows
 
 
 def horizon_of(now: datetime, book: CalendarBook) -> datetime:
@@ -69,37 +56,29 @@ def prepare(engine: Engine, book: CalendarBook) -> None:
     make_twin(engine, TWIN)
 
 
-def _timed(
-    engine: Engine, sweep: Sweep, now: datetime, book: CalendarBook
-) -> tuple[PlanReport, float]:
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE outbox"))
-    start = time.perf_counter()
-    with unit_of_work(engine) as s:
-        report = sweep(s, now=now, book=book)
-    return report, time.perf_counter() - start
-
-
 def measure(engine: Engine, *, now: datetime, book: CalendarBook, repeats: int) -> SweepFigures:
     prepare(engine, book)
     horizon = horizon_of(now, book)
-    sql = Run()
-    runs = {name: Run() for name in SWEEPS}
-    rows = 0
+    f = SweepFigures()
+
+    def houqin() -> None:
+        start = time.perf_counter()
+        with unit_of_work(engine) as s:
+            f.report = plan_reminders(s, now=now, book=book)
+        f.houqin_s.append(time.perf_counter() - start)
+
+    def sql() -> None:
+        start = time.perf_counter()
+        f.sql_rows = sweep_by_sql(engine, TWIN, now=now, horizon=horizon)
+        f.sql_s.append(time.perf_counter() - start)
+
     for repeat in range(repeats):
         with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {TWIN}"))
-        start = time.perf_counter()
-        rows = sweep_by_sql(engine, TWIN, now=now, horizon=horizon)
-        sql.seconds.append(time.perf_counter() - start)
-        order = list(SWEEPS) if repeat % 2 == 0 else list(reversed(SWEEPS))
-        for name in order:
-            run = runs[name]
-            run.report, seconds = _timed(engine, SWEEPS[name], now, book)
-            run.seconds.append(seconds)
-            found = differences(engine, TWIN)
-            run.differences = max(run.differences, found)
-    return SweepFigures(sql=sql, sql_rows=rows, sweeps=runs)
+            conn.execute(text(f"TRUNCATE outbox, {TWIN}"))
+        for step in (sql, houqin) if repeat % 2 == 0 else (houqin, sql):
+            step()
+        f.differences = max(f.differences, differences(engine, TWIN))
+    return f
 
 
 def sample_candidates(engine: Engine, *, now: datetime, book: CalendarBook, n: int) -> list[int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import resource
 import secrets
 import ssl
 import statistics
@@ -34,6 +35,7 @@ from houqin.settings import Settings
 
 SECRET = "houqin-bench-" + secrets.token_hex(16)
 STATIC = "/static/houqin.css"
+SERVER_MEMORY_MB = 6144  # address-space cap of each server process
 
 
 @dataclass
@@ -63,12 +65,20 @@ class Load:
 
 
 class Server:
-    """``bench.serve`` in a subprocess; stopped (by its pid) on exit."""
+    """``bench.serve`` in a subprocess, its address space capped at ``memory_mb`` per process;
+    stopped (by its pid) on exit."""
 
-    def __init__(self, url: str, now: datetime) -> None:
+    def __init__(self, url: str, now: datetime, *, workers: int = 1, memory_mb: int = 0) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
         self.data_dir = tempfile.TemporaryDirectory(prefix="houqin-bench-web-")
+        limit = (memory_mb or SERVER_MEMORY_MB) * 2**20
+
+        def bounded() -> None:
+            # a page that loads the whole district must fail, not take the shared machine down
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -84,7 +94,10 @@ class Server:
                 SECRET,
                 "--data-dir",
                 self.data_dir.name,
+                "--workers",
+                str(workers),
             ],
+            preexec_fn=bounded,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

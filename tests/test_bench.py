@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bench.run import Config, run
+from bench.config import Config
+from bench.run import run
 from tests.conftest import PG_ADMIN_URL
 
 SECTIONS = ["launch", "sweep", "delivery", "ticks", "overdue", "memory"]
@@ -25,7 +26,7 @@ def test_benchmark_at_a_tiny_scale_gives_every_section_figures_with_ratios(tmp_p
         schools=2,
         label="test",
         naive_items=5,
-        tick_requests={10: 20, 20: 40},  # the real levels, 50 and 200, take too long here
+        tick_requests={10: 20},  # the real levels, 50 and 200 clients, take too long here
         tick_cap_s=15,
         think_s=0.2,
         paced_s=0.4,
@@ -50,8 +51,8 @@ def test_benchmark_at_a_tiny_scale_gives_every_section_figures_with_ratios(tmp_p
                 row.measure,
             )
     report = out.read_text(encoding="utf-8")
-    # the SQL baseline, the proposed sweep and the naive slice write exactly the sweep's rows
-    assert report.count("match the SQL baseline's exactly") == 2
+    # the SQL baseline and the naive slice write exactly the sweep's rows
+    assert "The outbox rows match the SQL baseline's exactly" in report
     assert "Its rows for the slice match the sweep's." in report
     for alarm in ("DIFFER", "LOST", "MISMATCH"):
         assert alarm not in report
