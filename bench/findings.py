@@ -45,13 +45,13 @@ items, most of the page's 3.9 MiB) — show the top 50 and a count.
 Sequentially a link tick costs ~14 ms: 20 SQL statements (2.9 ms in PostgreSQL) and ~10 ms of
 Python; py-spy (`--gil`) under load: SQLAlchemy execution ~36% of the GIL time (lazy loads
 17%), flush/commit 15%, `item_context` re-reading the item, the school's people, evidence and
-history 23%. One process serves 55–69 ticks/s; two 63–95/s across runs, as they share the two
+history 23%. One process serves 48–69 ticks/s; two 63–95/s across runs, as they share the two
 cores with PostgreSQL and the load client (04518bb added `houqin serve --workers`). Fifty clients
 sending back to back keep 50 requests in flight, so by Little's law p50 ≈ 50 / 60 s ≈ 0.8 s:
 p99 < 100 ms there would need > 500 ticks/s on two cores, which a Python web process doing 20
 statements per tick cannot reach — that row is missed by design of the load, not by a defect.
-Fifty people who pause ~5 s between ticks got p99 39–102 ms over six runs (under 100 ms in
-five). Still proposed: after a link tick render a short confirmation instead of the whole item
+Fifty people who pause ~5 s between ticks got p99 39–102 ms over eight runs (under 100 ms in
+seven). Still proposed: after a link tick render a short confirmation instead of the whole item
 page (`item_context`), and load item, run, school and template in one query — about half the
 statements, which would move both the capacity and that tail.
 
@@ -64,9 +64,9 @@ claimed batch (a `send_many` on the channel, or a connection cache in `EmailChan
 outcomes per batch. 2,000 messages in ~28 s is adequate for a district's sweep.
 
 ### Launch — `houqin/launch.py` (no target)
-~17× a raw INSERT ... SELECT. pyinstrument, 10 schools: the batched item INSERT's client side
+15–18× a raw INSERT ... SELECT. pyinstrument, 10 schools: the batched item INSERT's client side
 (insertmanyvalues statements re-parsed by psycopg, pendulum values, JSON) ~40%; per plan run,
 five lookups and a savepoint (`_find_run`, `_template_version`, `role_bindings`, the run's
 flush) ~45%; due-date arithmetic ~4%. 180 ms per school for 22 plan runs is fast enough for a
-scheduled launch; the same unnest insert as the sweep's would halve it if it ever matters.
+scheduled launch; the sweep's unnest insert would remove most of the first part if it matters.
 """

@@ -257,7 +257,7 @@ def _list(values: list[float]) -> str:
 
 def _slice_differences(engine: Engine, ids: list[int]) -> tuple[int, int]:
     with engine.connect() as conn:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             conn.execute(
                 text(
                     f"SELECT count(*) FROM (SELECT {OUTBOX_COLUMNS} FROM {a} "
@@ -298,7 +298,7 @@ def _memory(d: district.District, results: Results, sec: Section, log: Log) -> N
 
 
 def _delivery(d: district.District, sec: Section, config: Config, log: Log) -> None:
-    settings = Settings(database_url=d.url, secret_key="houqin-bench", _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=d.url, secret_key="houqin-bench", _env_file=None)
     f = delivery.measure(d.engine, settings, now=d.moment("07:30"), cap=config.delivery_cap)
     houqin_s = f.compose_s + f.deliver_s
     rate = f.sent / houqin_s if houqin_s else 0.0

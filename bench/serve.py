@@ -30,7 +30,7 @@ def factory() -> FastAPI:
         secret_key=opt["secret"],
         data_dir=opt["data_dir"],
         base_url=f"http://127.0.0.1:{opt['port']}",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     now = datetime.fromisoformat(opt["now"])
     app = make_app(settings)

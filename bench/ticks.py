@@ -123,7 +123,7 @@ class Server:
         self.data_dir.cleanup()
 
     def settings(self) -> Settings:
-        return Settings(secret_key=SECRET, base_url=self.base, _env_file=None)  # type: ignore[call-arg]
+        return Settings(secret_key=SECRET, base_url=self.base, _env_file=None)
 
 
 def pick_items(engine: Engine, now: datetime, n: int) -> list[tuple[int, int]]:
