@@ -2,7 +2,9 @@
 
 Both run against ``bench.serve`` (``ticks.Server``): first one server process for the levels
 in ``Config.tick_requests`` (back to back, then people pausing between ticks) and the overdue
-page, then a server with ``Config.extra_workers`` processes for the first level again.
+page, then a server with ``Config.extra_workers`` processes for the first level again. Each
+back-to-back level is also run without the web layer (``tick_sql``: the tick's own statements
+from as many raw connections, and one statement per tick), which is the machine's limit.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 
-from bench import district, memory, overdue, ticks
+from bench import district, memory, overdue, tick_sql, ticks
 from bench.config import Config, Log
 from bench.results import Section
 from houqin.accounts import create_account
@@ -46,19 +48,25 @@ def measure(d: district.District, config: Config, sec: Section, rev: Section, lo
         if config.extra_workers:
             plan.append(plan[0])
         warm = WARM_UP * (1 + config.extra_workers)
-        wanted = sum(n for _, n, _ in plan)
+        # a back-to-back level on one process also ticks as many items twice without the web
+        copies = [
+            3 if not think and i < len(config.tick_requests) else 1
+            for i, (_, _, think) in enumerate(plan)
+        ]
+        wanted = sum(n * c for (_, n, _), c in zip(plan, copies, strict=True))
         items = ticks.pick_items(d.engine, now, wanted + warm)
         warming, items = items[:warm], items[warm:]
         share = min(1.0, len(items) / wanted)  # a tiny district has fewer items than asked for
         batches = []
-        for users, asked, think in plan:
+        for (users, asked, think), c in zip(plan, copies, strict=True):
             n = max(users, int(asked * share))
-            batches.append((users, think, items[:n]))
-            items = items[n:]
+            batches.append((users, think, [items[i * n : (i + 1) * n] for i in range(c)]))
+            items = items[n * c :]
         extra = batches.pop() if config.extra_workers else None
         _warm_up(server, warming[:WARM_UP], now)
-        for users, think, batch in batches:
-            _tick_level(d, server, sec, config, log, batch, users, think)
+        for users, think, (batch, *raw) in batches:
+            limit = _sql_level(d, sec, config, log, raw, users) if raw else None
+            _tick_level(d, server, sec, config, log, batch, users, think, limit)
         _review_page(d, server, rev, log)
     finally:
         server.stop()
@@ -67,7 +75,7 @@ def measure(d: district.District, config: Config, sec: Section, rev: Section, lo
         server = ticks.Server(d.url, now, workers=config.extra_workers)
         try:
             _warm_up(server, warming[WARM_UP:], now)
-            _tick_level(d, server, sec, config, log, extra[2], extra[0], 0.0)
+            _tick_level(d, server, sec, config, log, extra[2][0], extra[0], 0.0)
         finally:
             server.stop()
 
@@ -76,6 +84,39 @@ def _warm_up(server: ticks.Server, items: list[tuple[int, int]], now: datetime) 
     """A fresh server compiles templates and statements on its first requests: not measured."""
     if items:
         ticks.run_load(server.base, ticks.tick_jobs(server, items, now), 4 * server.workers, 60)
+
+
+def _sql_level(
+    d: district.District,
+    sec: Section,
+    config: Config,
+    log: Log,
+    batches: list[list[tuple[int, int]]],
+    users: int,
+) -> ticks.Load:
+    """The same ticks without the web layer: the app's statements, then one statement each."""
+    found = {}
+    for how, batch in zip(("statements", "one statement"), batches, strict=True):
+        load = tick_sql.run_load(d.url, batch, users, config.tick_cap_s, how)
+        found[how] = load
+        log(f"raw SQL ({how}), {users} connections: p50 {load.p50:.0f}, p99 {load.pct(99):.0f} ms")
+    five, one = found["statements"], found["one statement"]
+    sec.add(
+        f"p99 latency of the tick's own SQL without the web layer (the same 5 statements + "
+        f"COMMIT), {users} raw connections, back to back ({len(five.latencies_ms)} ticks)",
+        five.pct(99),
+        "ms",
+        baseline=f"one statement per tick (a CTE doing every write): p99 {one.pct(99):.1f} ms",
+        ratio=five.pct(99) / one.pct(99),
+    )
+    sec.notes.append(
+        f"The database's limit at {users} connections back to back: the tick's 5 statements "
+        f"{five.ok / five.elapsed_s:.0f} ticks/s (p50 {five.p50:.1f} ms, "
+        f"p99 {five.pct(99):.1f} ms); "
+        f"one statement per tick {one.ok / one.elapsed_s:.0f} ticks/s (p50 {one.p50:.1f} ms, "
+        f"p99 {one.pct(99):.1f} ms); statuses {dict(five.statuses)} and {dict(one.statuses)}."
+    )
+    return five
 
 
 def _tick_level(
@@ -87,6 +128,7 @@ def _tick_level(
     items: list[tuple[int, int]],
     users: int,
     think: float,
+    limit: ticks.Load | None = None,
 ) -> None:
     now = d.moment("09:00")
     jobs = ticks.tick_jobs(server, items, now)
@@ -108,12 +150,16 @@ def _tick_level(
         f"errors {load.errors}, lost {lost}"
     )
     judged = users == 50 and server.workers == 1
+    base, base_p99 = f"static file, same load: p99 {static.pct(99):.1f} ms", static.pct(99)
+    if limit is not None:
+        base = f"the same SQL from {users} raw connections: p99 {limit.pct(99):.1f} ms"
+        base_p99 = limit.pct(99)
     sec.add(
         f"p99 latency of POST /l/{{token}}, {how} ({sum(load.statuses.values())} requests)",
         load.pct(99),
         "ms",
-        baseline=f"static file, same load: p99 {static.pct(99):.1f} ms",
-        ratio=load.pct(99) / static.pct(99),
+        baseline=base,
+        ratio=load.pct(99) / base_p99,
         target="< 100 ms, no errors, nothing lost" if judged else "",
         met=(load.pct(99) < 100 and load.errors == 0 and lost == 0 and not load.unsent)
         if judged
@@ -131,7 +177,8 @@ def _tick_level(
         f"statuses {dict(load.statuses)}; {load.unsent} not sent within the {cap:.0f} s cap; "
         f"audit events written {recorded} for {load.ok} successful requests — "
         + ("nothing lost." if lost == 0 else f"{lost} LOST.")
-        + f" Static baseline: {static.ok / static.elapsed_s:.0f} requests/s."
+        + f" Static file, same load: {static.ok / static.elapsed_s:.0f} requests/s, "
+        f"p50 {static.p50:.1f} ms, p99 {static.pct(99):.1f} ms."
     )
 
 

@@ -14,16 +14,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from houqin.settings import Settings
 
 
-def make_engine(settings: Settings | str) -> Engine:
+def make_engine(settings: Settings | str, **options: Any) -> Engine:
+    """The ledger's engine; ``options`` go to ``create_engine`` (e.g. pool sizes)."""
     url = make_url(settings if isinstance(settings, str) else settings.database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

@@ -2,17 +2,19 @@
 
 Every change bumps ``Item.revision`` through a conditional UPDATE, so two people acting on the
 same item at once leave one consistent state: the second sees the first's change and either
-finds nothing left to do or is told the item changed under them.
+finds nothing left to do or is told the item changed under them. Each action checks everything
+first and makes that UPDATE its first write, so an action that raises has written nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from houqin import audit
 from houqin.db import rowcount
@@ -20,6 +22,8 @@ from houqin.errors import NotFound, UserError
 from houqin.models import Evidence, Item, Person, PlanRun, School
 
 STATUSES = ("open", "done", "waived")
+# relationship -> the columns it follows (``owner`` -> ``owner_id``)
+_FOLLOWS = {r.key: {c.key for c in r.local_columns} for r in inspect(Item).relationships}
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,15 @@ def _change(session: Session, item: Item, **values: Any) -> None:
     if done != 1:
         session.expire(item)
         raise UserError(f"item {item.id} was changed by someone else just now; look again")
-    session.expire(item)
+    # The row now holds exactly these values: put them on the object rather than read it back.
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC)
+        set_committed_value(item, key, value)
+    set_committed_value(item, "revision", item.revision + 1)
+    stale = [key for key, columns in _FOLLOWS.items() if columns & values.keys()]
+    if stale:
+        session.expire(item, stale)  # e.g. ``owner`` follows the new ``owner_id``
 
 
 def tick(

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         description="Key that signs links in messages and session cookies; set it in production.",
     )
     data_dir: Path = Field(Path("var"), description="Where photos, reports and mail files go.")
+    web_threads: int = Field(
+        8,
+        ge=1,
+        le=200,
+        description="Worker threads per web process for database work. Fewer threads contend "
+        "less for Python's GIL: 4-8 served more ticks/s than 40 (docs/benchmark.md).",
+    )
 
 
 @lru_cache

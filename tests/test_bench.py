@@ -57,6 +57,9 @@ def test_benchmark_at_a_tiny_scale_gives_every_section_figures_with_ratios(tmp_p
     for alarm in ("DIFFER", "LOST", "MISMATCH"):
         assert alarm not in report
     assert "| 6. Peak memory |" in report
+    # the tick's own SQL ran without the web layer, and every one of those ticks went through
+    assert "the tick's own SQL without the web layer" in report
+    assert "one statement per tick" in report and "'refused'" not in report
     admin = create_engine(PG_ADMIN_URL)
     with admin.connect() as conn:
         kept = conn.execute(

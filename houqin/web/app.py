@@ -6,9 +6,13 @@ uvicorn --factory houqin.web.app:create_app     # or: houqin serve
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -65,7 +69,13 @@ def make_app(
     settings: Settings, *, engine: Engine | None = None, hasher: PasswordHasher | None = None
 ) -> FastAPI:
     """The application. Tests pass their own settings (and a cheap password hasher)."""
-    app = FastAPI(title="Houqin 后勤", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Houqin 后勤",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=partial(_lifespan, threads=settings.web_threads),
+    )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings)
     app.state.hasher = hasher or default_hasher()
@@ -78,6 +88,13 @@ def make_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestState, secure=app.state.secure)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI, *, threads: int) -> AsyncIterator[None]:
+    # sync routes run in anyio's default thread pool (40 threads unless told)
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    yield
 
 
 def create_app() -> Any:

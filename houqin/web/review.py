@@ -45,6 +45,7 @@ def age_bucket(days: int, lang: str) -> str:
 
 
 LIST_LIMIT = 200  # the oldest overdue items listed; the groups count them all
+GROUP_LIMIT = 50  # rows per tally (a district has tens of thousands of owners)
 RUNS_LIMIT = 60  # plan runs shown (newest first) — a district has thousands
 
 
@@ -94,6 +95,7 @@ def review(
         overdue=overdue,
         ages=ages,
         groups=groups,
+        group_limit=GROUP_LIMIT,
         age_order=[a for a in age_order if a in groups["age"]],
         schools=schools,
         school=school,

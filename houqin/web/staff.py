@@ -166,11 +166,11 @@ def item_context(
         )
         if manage
         else [],
-        "open_dependencies": _open_dependencies(session, item),
+        "open_dependencies": open_dependencies(session, item),
     }
 
 
-def _open_dependencies(session: Session, item: Item) -> list[Item]:
+def open_dependencies(session: Session, item: Item) -> list[Item]:
     if not item.depends_on or item.status != "open":
         return []
     return list(

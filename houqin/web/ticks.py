@@ -1,8 +1,8 @@
 """Ticking off: sub-steps, completing an item with its evidence, reopening it.
 
 Two people acting on one item at once: the ledger core settles it with a conditional UPDATE on
-``Item.revision`` and refuses the loser. Here the loser's action is tried again on the fresh row
-(inside a savepoint), because ticking a step is commutative: both steps end up ticked, with two
+``Item.revision`` and refuses the loser. Here the loser's action is tried again on the fresh row,
+because ticking a step is commutative: both steps end up ticked, with two
 audit events. Completing an item someone else just completed is refused with a clear message.
 """
 
@@ -35,12 +35,15 @@ ATTEMPTS = 3
 
 
 def settle(session: Session, item: Item, action: Callable[[], str]) -> str:
-    """Run ``action``; if it lost a race (the revision moved), run it again on the new row."""
+    """Run ``action``; if it lost a race (the revision moved), run it again on the new row.
+
+    No savepoint is needed: a core action's conditional UPDATE is its first write, so an action
+    that was refused has written nothing.
+    """
     for attempt in range(ATTEMPTS):
         seen, status = item.revision, item.status
         try:
-            with session.begin_nested():
-                return action()
+            return action()
         except UserError:
             session.refresh(item)
             if item.status != status:

@@ -103,14 +103,13 @@ class Switch:
         await self.app(scope, receive, send)
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[tuple[str, Switch]]:
-    """One uvicorn on 127.0.0.1 (a free port, its own thread) for the whole test session."""
+@contextmanager
+def serving(app: Any, *, lifespan: str = "on") -> Iterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1 (a free port, its own thread); yields its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    switch = Switch()
     config = uvicorn.Config(
-        switch, log_level="warning", lifespan="off", ws="none", http="h11", access_log=False
+        app, log_level="warning", lifespan=lifespan, ws="none", http="h11", access_log=False
     )
     uvi = uvicorn.Server(config)
     thread = threading.Thread(target=uvi.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -120,11 +119,19 @@ def server() -> Iterator[tuple[str, Switch]]:
         assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", switch
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         uvi.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[tuple[str, Switch]]:
+    """One server for the whole test session, switched to each test's own app."""
+    switch = Switch()
+    with serving(switch, lifespan="off") as url:
+        yield url, switch
 
 
 @pytest.fixture

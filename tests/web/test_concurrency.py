@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 
 import httpx
 from sqlalchemy import select
 
+from houqin.db import make_engine
 from houqin.items import tick
+from houqin.links import make_token
 from houqin.models import AuditEvent, Item, Person
+from houqin.web.app import make_app
+from houqin.web.deps import get_now
 from houqin.web.ticks import settle
 from tests.factories import NOW
-from tests.web.conftest import Live, form_token, logged_in
+from tests.web.conftest import Live, form_token, logged_in, serving
+from tests.web.seed import FAST_HASHER
 
 
 def at_once(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
@@ -105,3 +111,24 @@ def test_a_step_tick_that_lost_the_race_is_applied_again_on_the_fresh_row(live: 
         assert [st["done"] for st in item.steps[:3]] == [True, True, False]
         assert item.revision == 3
     assert audit_of(live, item_id) == [("step.tick", "zheng"), ("step.tick", "chen")]
+
+
+def test_a_burst_larger_than_the_thread_and_connection_pools_is_served(live: Live) -> None:
+    """Two worker threads, two database connections, twelve requests at once: every request
+    is answered. (Committing through the shared thread pool deadlocked here: the threads were
+    routes waiting for a connection, the connections were held by requests waiting to commit.)"""
+    settings = live.settings.model_copy(update={"web_threads": 2})
+    engine = make_engine(settings, pool_size=2, max_overflow=0, pool_timeout=5)
+    app = make_app(settings, engine=engine, hasher=FAST_HASHER)
+    app.dependency_overrides[get_now] = lambda: NOW
+    token = make_token(
+        settings,
+        item_id=live.world.items["repair_training"],
+        person_id=live.world.people["li"],
+        now=NOW,
+    )
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        answers = at_once(*[partial(client.get, f"/l/{token}") for _ in range(12)])
+    engine.dispose()
+    assert [r.status_code for r in answers] == [200] * 12
+    assert all("水电维修理论培训" in r.text for r in answers)

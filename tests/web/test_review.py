@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy.orm import Session
 
 from houqin.items import tick
+from houqin.web import review
 from houqin.web.chart import Series, line_chart
 from houqin.web.review import age_bucket, completion_series
 from tests.factories import NOW, make_item, make_person, make_run, make_school
@@ -23,6 +26,18 @@ def test_the_review_groups_overdue_items_by_owner_plan_phase_and_age(live: Live)
     assert "李师傅" in page and "郑师傅" in page
     assert "外校的事项" not in page  # leadership sees its own school only
     assert page.count("<polyline") == 2  # the chart: due and done over time
+
+
+def test_a_long_tally_lists_the_owners_with_most_overdue_items_and_counts_the_rest(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(review, "GROUP_LIMIT", 1)
+    with logged_in(live, "wang") as client:
+        page = client.get("/review").text
+    tally = page[page.index("按负责人") : page.index("按计划")]
+    owners = re.findall(r"<tr><td>([^<]+)</td>", tally)
+    assert len(owners) == 1  # the one with most overdue items; the others are counted
+    assert re.search(r"另有 [1-9]\d* 个，未列出", tally)
 
 
 def test_a_district_account_filters_by_school(live: Live) -> None:
