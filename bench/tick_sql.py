@@ -97,8 +97,8 @@ async def _run(url: str, items: list[tuple[int, int]], users: int, cap_s: float,
     tick = _one_statement if how == "one statement" else _statements
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     conns = [await psycopg.AsyncConnection.connect(dsn) for _ in range(users)]
+    load = Load(clients=users)
     queue = list(reversed(items))
-    load = Load()
     deadline = time.monotonic() + cap_s
 
     async def user(conn: psycopg.AsyncConnection) -> None:
@@ -125,6 +125,15 @@ async def _run(url: str, items: list[tuple[int, int]], users: int, cap_s: float,
             await conn.close()
     load.unsent = len(queue)
     return load
+
+
+def free_connections(url: str, spare: int = 10) -> int:
+    """How many more connections the server accepts, keeping ``spare`` for everyone else."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        most = int(conn.execute("SHOW max_connections").fetchone()[0])  # type: ignore[index]
+        used = int(conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0])  # type: ignore[index]
+    return max(1, most - used - spare)
 
 
 def run_load(

@@ -44,6 +44,7 @@ class Load:
     statuses: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
     unsent: int = 0  # requests not started before the time cap
+    clients: int = 0  # how many sent them at once
 
     @property
     def ok(self) -> int:
