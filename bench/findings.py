@@ -6,7 +6,7 @@ here. Update this text when the code it describes changes.
 """
 
 FINDINGS = """\
-## Profiles, changes made, and changes still proposed (profiled 2026-11-23)
+## Profiles, changes made, and changes still proposed (profiled 2026-11-23, two sessions)
 
 ### Sweep — `houqin/reminders.py` (targets: within 2× of raw SQL; ≥ 100× faster than naive)
 Before (core as of 4451892): 12.0 s at 500 schools (43,500 candidates: 8.6× the SQL baseline's
@@ -38,22 +38,45 @@ completed_at, status) of every item of the district and converted each instant w
 (pendulum, 58%) after `UTCDateTime` had converted it once already (11%); the page's SQL took
 2.7 s in all. Since then: 04518bb defers `PlanTemplateVersion.body` (loaded only when read) and
 9905e48 counts the chart's days before the window in SQL; the run above measures that code.
-Still proposed: the owner tally lists every owner with an overdue item (38,692 at 1,000,188
-items, most of the page's 3.9 MiB) — show the top 50 and a count.
+The owner tally listed every owner with an overdue item (38,692 at 1,000,188 items, most of the
+page's 3.9 MiB); since 9809023 each tally shows the 50 largest and counts the rest.
 
-### Tick-off — `houqin/web/links.py`, `web/ticks.py`, `web/staff.py` (target: p99 < 100 ms at 50)
-Sequentially a link tick costs ~14 ms: 20 SQL statements (2.9 ms in PostgreSQL) and ~10 ms of
-Python; py-spy (`--gil`) under load: SQLAlchemy execution ~36% of the GIL time (lazy loads
-17%), flush/commit 15%, `item_context` re-reading the item, the school's people, evidence and
-history 23%. One process serves 48–69 ticks/s; two 63–95/s across runs, as they share the two
-cores with PostgreSQL and the load client (04518bb added `houqin serve --workers`). Fifty clients
-sending back to back keep 50 requests in flight, so by Little's law p50 ≈ 50 / 60 s ≈ 0.8 s:
-p99 < 100 ms there would need > 500 ticks/s on two cores, which a Python web process doing 20
-statements per tick cannot reach — that row is missed by design of the load, not by a defect.
-Fifty people who pause ~5 s between ticks got p99 39–102 ms over eight runs (under 100 ms in
-seven). Still proposed: after a link tick render a short confirmation instead of the whole item
-page (`item_context`), and load item, run, school and template in one query — about half the
-statements, which would move both the capacity and that tail.
+### Tick-off — `houqin/web/links.py`, `ticks.py`, `deps.py`, `items.py` (target: p99 < 100 ms)
+Before 9809023 (RESULTS of c1b5bb5, 500 schools): 50 clients back to back p99 1,796 ms, p50
+905 ms, 54 ticks/s on one process (two: p99 1,543 ms, 95/s). A link tick issued 20 SQL
+statements: the item, the person and the used-link check as three reads, the link recorded
+inside a savepoint (SAVEPOINT, INSERT, RELEASE), each core action inside another savepoint, the
+item read back after its conditional UPDATE, and the whole item page re-rendered with the
+school's people, the evidence and the history (`item_context`), none of which the link page
+shows. Changed (2026-11-23, second session):
+- item, plan run, school, template title and person in one query; the link recorded with one
+  `INSERT … ON CONFLICT DO NOTHING RETURNING` (a concurrent second use waits on the unique nonce
+  and is refused); no savepoints (every core action's conditional UPDATE is its first write, so
+  a refused action has written nothing); the UPDATE's values put on the object instead of a
+  re-read; the link page gets only what it shows. Now 5 statements + COMMIT.
+- SQLAlchemy logged `[no key]` for the dialect `insert().on_conflict_do_nothing()` construct: it
+  was compiled on every tick. It is a `text()` statement now (cached like the rest).
+- 40 threads per process (anyio's default) fought over the GIL: on one process 40 threads gave
+  68 ticks/s with p99 1,755 ms, 8 threads 70/s and p99 970 ms, 2 threads 80/s and 847 ms (60
+  schools, the same load). Default now 8 (`HOUQIN_WEB_THREADS`): report downloads take seconds
+  and must not hold every thread.
+- The request's unit of work is an async dependency that commits in one thread hop (a sync
+  generator costs two, ~0.3 ms each here). Its first version committed through the shared
+  thread pool and deadlocked under a burst with few threads (every thread a route waiting for a
+  connection, every connection held by a request waiting to commit); the commit now has its own
+  limiter and tests/web/test_concurrency.py holds 12 requests against 2 threads and 2
+  connections (it fails on the first version).
+What bounds it now, measured on this machine: one PostgreSQL round trip from psycopg costs
+~0.6 ms (`SELECT 1`, autocommit) and BEGIN + SELECT + COMMIT 1.6 ms; a tick costs the web
+process ~12 ms of user CPU and ~3 ms of system CPU (psutil over 1,000 ticks), spread evenly
+over the ORM (loading five entities with their JSON columns, the flush), psycopg, FastAPI's
+dependency solving and form parsing, and the template — no single hot spot is left. And the
+database alone cannot meet the target here: the rows above run the tick's own statements from
+50 raw psycopg connections without any web layer, and one statement per tick (a CTE doing
+every write); both have a p99 above 100 ms on these two cores. Fifty clients that never pause
+keep 50 ticks in flight, so p99 < 100 ms would need well over 500 durable, audited writes a
+second from two shared cores; it is missed by the machine, and the web path's distance from
+that limit is the ratio in the table. At a human pace (50 people pausing ~5 s) it is met.
 
 ### Delivery — `houqin/delivery.py`, `notifications/email.py` (no target)
 At 500 schools, 2,000 messages: `compose` 11 s, `deliver_due` 21 s (~10 ms per message: claim,

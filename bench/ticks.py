@@ -36,6 +36,7 @@ from houqin.settings import Settings
 SECRET = "houqin-bench-" + secrets.token_hex(16)
 STATIC = "/static/houqin.css"
 SERVER_MEMORY_MB = 6144  # address-space cap of each server process
+KEEPALIVE_S = 2.0  # below uvicorn's timeout_keep_alive (5 s)
 
 
 @dataclass
@@ -162,7 +163,13 @@ async def _run(base: str, jobs: list[Job], users: int, cap_s: float, think_s: fl
     # costs the client ~3 ms of CPU per request and makes it, not the server, the bottleneck.
     # (a shared TLS context: httpx loads the CA bundle for each client otherwise, 25 ms each)
     tls = ssl.create_default_context()
-    clients = [httpx.AsyncClient(base_url=base, timeout=30, verify=tls) for _ in range(users)]
+    # Idle connections are dropped by the client before uvicorn's 5 s keep-alive timeout closes
+    # them: at httpx's default (also 5 s) a paused user's next request could race the close.
+    limits = httpx.Limits(keepalive_expiry=KEEPALIVE_S)
+    clients = [
+        httpx.AsyncClient(base_url=base, timeout=30, verify=tls, limits=limits)
+        for _ in range(users)
+    ]
     await asyncio.gather(*(c.get(STATIC) for c in clients))  # connections open before the clock
     rng = random.Random(7)
     deadline = time.monotonic() + cap_s
