@@ -6,7 +6,7 @@ import socket
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from houqin.links import make_token
 from houqin.models import AuditEvent, Evidence, Item, UsedLink
@@ -161,6 +161,31 @@ def post_link(live: Live, token: str, **data: str) -> tuple[int, str]:
         csrf = form_token(client, "/login")  # any page's token: it signs this browser's cookie
         response = client.post(f"/l/{token}", data={"csrf": csrf, **data})
         return response.status_code, response.text
+
+
+def test_a_link_tick_is_one_read_and_one_write_per_row(live: Live) -> None:
+    """The busiest write in Houqin stays lean: read the item (with its run, school, template and
+    person) once, record the link, update the item, add the evidence and the audit event."""
+    item_id = live.world.items["repair_training"]
+    token = link(live)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    with live.client() as client:
+        client.get(f"/l/{token}")
+        csrf = form_token(client, "/login")
+        event.listen(live.engine, "before_cursor_execute", seen)
+        try:
+            response = client.post(f"/l/{token}", data={"csrf": csrf, "note": "已培训"})
+        finally:
+            event.remove(live.engine, "before_cursor_execute", seen)
+    assert response.status_code == 200 and "已完成，已记录" in response.text
+    writes = [s for s in statements if s in ("INSERT", "UPDATE", "DELETE")]
+    assert statements.count("SELECT") == 1, statements
+    assert writes == ["INSERT", "UPDATE", "INSERT", "INSERT"], statements  # link, item, audit, note
+    assert snapshot(live, item_id)[0] == "done"
 
 
 def test_an_expired_link_is_refused_with_a_clear_message(live: Live) -> None:
