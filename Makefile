@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW := ignore
+# A first start migrates Prefect's new database: on a slow, shared machine that outlasts the
+# default 20 s and `make demo` failed with "Timed out ... ephemeral Prefect API server".
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
 .PHONY: install system-deps demo test lint fmt up bench bench-quick clean
 
