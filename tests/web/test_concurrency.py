@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 
+import anyio.to_thread
 import httpx
 from sqlalchemy import select
 
@@ -132,3 +133,14 @@ def test_a_burst_larger_than_the_thread_and_connection_pools_is_served(live: Liv
     engine.dispose()
     assert [r.status_code for r in answers] == [200] * 12
     assert all("水电维修理论培训" in r.text for r in answers)
+
+
+def test_each_web_process_runs_the_configured_number_of_threads(live: Live) -> None:
+    app = make_app(live.settings.model_copy(update={"web_threads": 3}), engine=live.engine)
+
+    @app.get("/_threads")
+    async def threads() -> dict[str, float]:
+        return {"tokens": anyio.to_thread.current_default_thread_limiter().total_tokens}
+
+    with serving(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert client.get("/_threads").json() == {"tokens": 3}
