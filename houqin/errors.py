@@ -10,6 +10,11 @@ class UserError(Exception):
     """A problem with the user's input; the CLI prints it on one line and exits 2."""
 
 
+class SetupError(UserError):
+    """The installation, not the command's input, is wrong (a ledger at another schema, a
+    missing font or calendar file): the CLI prints it on one line and exits 1."""
+
+
 class NotFound(UserError):
     """A school, person, plan, item or calendar that the input names does not exist."""
 

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from calendars import CalendarBook
 from houqin import audit
 from houqin.due_rules import resolve_due
-from houqin.errors import UserError
+from houqin.errors import Problem, ValidationFailed
 from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
 from houqin.people import role_bindings
 from houqin.periods import Period, parse_period
-from houqin.plan_templates import PlanTemplate
+from houqin.plan_templates import ItemSpec, PlanTemplate
 from houqin.roles import role_label
 
 
@@ -49,8 +49,9 @@ class LaunchResult:
     message: str
 
 
-class UnboundRoles(UserError):
-    pass
+class UnboundRoles(ValidationFailed):
+    """Roles the template names that nobody holds at the school: one problem per role, at the
+    first item that needs it."""
 
 
 def plan_items(
@@ -63,13 +64,9 @@ def plan_items(
 ) -> list[PlannedItem]:
     """Resolve every item's owner and deadline; nothing is written."""
     bindings = role_bindings(session, school)
-    missing = sorted(set(template.role_keys()) - bindings.keys())
+    missing = set(template.role_keys()) - bindings.keys()
     if missing:
-        labels = ", ".join(f"{k} ({_label(template, k)})" for k in missing)
-        raise UnboundRoles(
-            f"school {school.code!r} has no one bound to: {labels}; "
-            "add them to the roster and run `houqin people import` (nothing was launched)"
-        )
+        raise UnboundRoles(_unbound(template, school, missing))
     school_year = book.school_year(period.school_year)
     planned = []
     for position, spec in enumerate(template.items):
@@ -104,9 +101,44 @@ def plan_items(
     return planned
 
 
+def _unbound(template: PlanTemplate, school: School, missing: set[str]) -> list[Problem]:
+    first: dict[str, ItemSpec] = {}
+    for spec in template.items:
+        first.setdefault(spec.role, spec)
+    return [
+        Problem(
+            template.path,
+            first[key].line,
+            f"items.{first[key].key}.role",
+            f"school {school.code!r} has no one bound to {key} ({_label(template, key)}); "
+            "add it to the roster and run `houqin people import` (nothing was launched)",
+        )
+        for key in sorted(missing)
+    ]
+
+
 def _label(template: PlanTemplate, key: str) -> str:
     role = template.roles.get(key)
     return role.zh if role else role_label(key)
+
+
+def check_launch(
+    session: Session,
+    *,
+    template: PlanTemplate,
+    school: School,
+    period: str,
+    book: CalendarBook,
+) -> LaunchResult | None:
+    """What ``launch`` would answer for a plan already launched, else None, having checked
+    everything a launch needs (the period, its calendar, every role, every deadline) and
+    raised as ``launch`` would. Nothing is written."""
+    parsed = parse_period(period, template.period)
+    existing = _find_run(session, template.key, school.id, str(parsed))
+    if existing is not None:
+        return _already(session, existing, template)
+    plan_items(session, template=template, school=school, period=parsed, book=book)
+    return None
 
 
 def launch(

@@ -35,7 +35,17 @@ class Settings(BaseSettings):
         "change-me-houqin-dev-secret",
         description="Key that signs links in messages and session cookies; set it in production.",
     )
-    data_dir: Path = Field(Path("var"), description="Where photos, reports and mail files go.")
+    data_dir: Path = Field(
+        Path("var"), description="Where photos, reports, mail files and Prefect's home go."
+    )
+    prefect_api_url: str = Field(
+        "http://127.0.0.1:4200/api",
+        description="The Prefect server's API. Commands that run a flow use it when it answers "
+        "(as under `make up`) and a temporary server over <data dir>/prefect when not. "
+        "PREFECT_API_URL, if set, wins.",
+    )
+    web_host: str = Field("127.0.0.1", description="Address `houqin serve` listens on.")
+    web_port: int = Field(8000, ge=1, le=65535, description="Port `houqin serve` listens on.")
     web_threads: int = Field(
         8,
         ge=1,

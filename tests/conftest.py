@@ -19,6 +19,8 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # its shutdown logs outlive capsys
+# Never the Prefect server of a `make up` running on this machine: port 9 refuses at once.
+os.environ.setdefault("HOUQIN_PREFECT_API_URL", "http://127.0.0.1:9/api")
 
 import pytest  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from houqin.deploy_cli import deployments
+from houqin.cli.deployments import deployments
 from houqin.due_rules import resolve_due
 from houqin.periods import TERM_OF
 from houqin.plan_templates import PlanTemplate, load_template_file
@@ -206,7 +206,7 @@ def test_every_entry_point_in_prefect_yaml_imports_a_flow_that_takes_its_paramet
 
 
 def test_the_schedule_core_and_the_generator_import_no_prefect():
-    for name in ("schedules.py", "deploy_cli.py"):
+    for name in ("schedules.py", "deployments.py"):
         source = (ROOT / "houqin" / name).read_text(encoding="utf-8")
         assert not re.search(r"^\s*(from|import)\s+prefect\b", source, re.M), name
 

@@ -141,7 +141,9 @@ def test_report_commands_write_their_files(houqin, capsys, tmp_path) -> None:
 def test_every_report_repair_and_score_command_is_in_docs_reports() -> None:
     from pathlib import Path
 
-    from houqin.report_cli import repair, report, score
+    from houqin.cli.repairs import repair
+    from houqin.cli.reports import report
+    from houqin.cli.scores import score
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "reports.md").read_text("utf-8")
     for group in (report, repair, score):

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from houqin.accounts import authenticate, create_account, set_password, set_role
+from houqin.cli.accounts import user
+from houqin.cli.web import ical
 from houqin.db import make_engine
 from houqin.errors import UserError
 from houqin.models import Account, AuditEvent
-from houqin.web_cli import ical, user
 from tests.factories import NOW, make_person, make_school
 from tests.web.seed import FAST_HASHER
 

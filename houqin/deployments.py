@@ -1,23 +1,20 @@
-"""``houqin deployments``: prefect.yaml, generated from the plans' ``launch:`` rules.
+"""prefect.yaml, generated from the plans' ``launch:`` rules (``houqin deployments``).
 
 The file is data derived from plans/ and calendars/, so it is generated, never edited by hand:
 ``--write`` (re)writes it and ``--check`` exits 1 when it differs from what would be written (a
 test runs it), so a changed plan or a new school-year calendar cannot leave a stale schedule.
-The lead registers the command on the main group (``cli.add_command(deployments)``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
-
-import click
 
 from calendars import CalendarBook
 from houqin.plan_templates import PlanTemplate
 from houqin.schedules import LaunchSchedule, launch_schedules
-from houqin.settings import Settings, get_settings
+from houqin.settings import Settings
+from houqin.sources import load_calendars, load_plans
 
 TIMEZONE = "Asia/Shanghai"
 LAUNCH_ENTRYPOINT = "flows/launch_plan.py:launch_plan"
@@ -83,8 +80,6 @@ def render(templates: Iterable[PlanTemplate], book: CalendarBook) -> str:
 
 def generate(settings: Settings) -> str:
     """prefect.yaml for the plans and calendars these settings read (built-ins by default)."""
-    from houqin.sources import load_calendars, load_plans
-
     return render(load_plans(settings).values(), load_calendars(settings))
 
 
@@ -153,50 +148,3 @@ def _digest_deployment() -> list[str]:
 def _q(text: str) -> str:
     """A double-quoted YAML scalar (JSON's string syntax is valid YAML)."""
     return json.dumps(text, ensure_ascii=False)
-
-
-def _settings() -> Settings:
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_root().obj if ctx else None
-    return getattr(obj, "settings", None) or get_settings()
-
-
-@click.command("deployments")
-@click.option(
-    "--file",
-    "path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("prefect.yaml"),
-    show_default=True,
-    help="The prefect.yaml to write or check.",
-)
-@click.option("--write", is_flag=True, help="(Re)write the file.")
-@click.option("--check", is_flag=True, help="Exit 1 if the file differs from what --write writes.")
-def deployments(path: Path, write: bool, check: bool) -> None:
-    """Generate prefect.yaml: each plan's launches, the sweep and the weekly digest.
-
-    Without --write or --check, list every scheduled launch.
-    """
-    if write and check:
-        raise click.UsageError("give --write or --check, not both")
-    settings = _settings()
-    if write or check:
-        text = generate(settings)
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if check:
-            if current != text:
-                what = "is missing" if current is None else "is out of date"
-                click.echo(f"{path} {what}; run: houqin deployments --write", err=True)
-                raise click.exceptions.Exit(1)
-            click.echo(f"{path} is up to date")
-        elif current == text:
-            click.echo(f"{path} is up to date")
-        else:
-            path.write_text(text, encoding="utf-8")
-            click.echo(f"wrote {path}")
-        return
-    from houqin.sources import load_calendars, load_plans
-
-    found = launch_schedules(load_plans(settings).values(), load_calendars(settings))
-    for s in sorted(found, key=lambda s: (s.at, s.template)):
-        click.echo(f"{s.at:%Y-%m-%d %a %H:%M}  {s.template:<26} {s.period}")

@@ -1,0 +1,5 @@
+import sys
+
+from houqin.cli.root import main
+
+sys.exit(main())

@@ -1,0 +1,48 @@
+"""``houqin sweep``: the scheduled reminder sweep, on demand or replayed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from houqin.cli.context import Ctx, pass_ctx, today_option
+
+
+@click.command()
+@click.option(
+    "--now",
+    "now_",
+    type=click.DateTime(formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
+    help="Sweep as of this local time (YYYY-MM-DD HH:MM), to replay a day.",
+)
+@click.option("--school", help="Only this school.")
+@click.option("--force", is_flag=True, help="Sweep even on a day off.")
+@today_option
+@pass_ctx
+def sweep(
+    c: Ctx, now_: datetime | None, school: str | None, force: bool, today: datetime | None
+) -> None:
+    """Send due reminders and escalations now (the scheduled sweep, on demand)."""
+    c.engine()  # the ledger's schema is checked before a flow run starts
+    where = c.orchestrator()
+    from flows.sweep import sweep as sweep_flow  # deliberate: imports Prefect, only to run a flow
+
+    at = None
+    if now_ is not None:
+        today, at = now_, f"{now_:%H:%M}"
+    state = sweep_flow(
+        today=today.date() if today else None, at=at, school=school, force=force, return_state=True
+    )
+    result = state.result()
+    if result.get("skipped"):
+        click.echo("not a working day: nothing sent (use --force to sweep anyway)")
+    else:
+        click.echo(
+            f"{result['outbox_rows']} reminders/escalations queued, {result['messages']} messages, "
+            f"{result['sent']} sent, {result['retrying']} to retry, {result['failed']} failed, "
+            f"{result['unconfirmed']} unconfirmed"
+        )
+        for error in result["errors"]:
+            click.echo(f"  failed: {error}")
+    click.echo(where.describe(state.state_details.flow_run_id))
