@@ -20,7 +20,7 @@ from houqin.settings import get_settings
 from houqin.sources import get_plan, load_calendars
 
 
-@flow(name="launch-plan")
+@flow(name="launch-plan", flow_run_name="launch {template} · {school} · {period}")
 def launch_plan(
     template: str,
     school: str,

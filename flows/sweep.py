@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.events import emit_event
+from prefect.runtime import flow_run
 
 from flows.completion_report import completion_report
 from houqin import clock
@@ -15,7 +16,15 @@ from houqin.sources import load_calendars
 from tasks.sweep import collect_progress, compose_messages, deliver_outbox, plan_reminders
 
 
-@flow(name="sweep")
+def _run_name() -> str:
+    """``sweep 2027-06-03 07:30`` (a replayed time), ``sweep now``; `· school` when one."""
+    given = flow_run.parameters
+    when = " ".join(str(v) for v in (given.get("today"), given.get("at")) if v) or "now"
+    school = given.get("school")
+    return f"sweep {when}" + (f" · {school}" if school else "")
+
+
+@flow(name="sweep", flow_run_name=_run_name)
 def sweep(
     today: date | None = None,
     at: str | None = None,

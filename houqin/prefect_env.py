@@ -14,6 +14,7 @@ import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from houqin.settings import Settings
 
@@ -55,10 +56,9 @@ def quiet_defaults(settings: Settings) -> None:
     """Telemetry off and Prefect's home under the data directory, unless already set."""
     for name, value in QUIET.items():
         os.environ.setdefault(name, value)
-    home = (settings.data_dir / "prefect").resolve()
-    if "PREFECT_HOME" not in os.environ:
-        home.mkdir(parents=True, exist_ok=True)  # Prefect creates its home without parents
-        os.environ["PREFECT_HOME"] = str(home)
+    os.environ.setdefault("PREFECT_HOME", str((settings.data_dir / "prefect").resolve()))
+    # Prefect creates its home without parents, and fails when they are missing
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
 
 
 def configure(settings: Settings) -> Orchestrator:

@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from houqin.cli import main
 from houqin.db import make_engine
@@ -275,3 +275,63 @@ def test_sweep_through_prefect_reports_what_it_sent_and_skips_days_off(
     assert code == 0 and "not a working day" in out
     code, out, _ = run(capsys, "sweep", "--now", "2027-06-04 07:30")
     assert code == 0 and out.startswith("0 reminders/escalations queued, 0 messages")
+
+
+EVERY_LEDGER_COMMAND = [
+    ["people", "import", str(ROSTER)],
+    ["launch", "gaokao_security", "--school", "demo", "--period", "2026-2027"],
+    ["launch", "gaokao_security", "--school", "demo", "--period", "2026-2027", "--preview"],
+    ["items"],
+    ["tick", "1", "--by", "li"],
+    ["untick", "1", "--by", "li"],
+    ["reassign", "1", "--to", "li"],
+    ["waive", "1", "--reason", "x"],
+    ["sweep", "--today", "2027-06-03"],
+    ["outbox"],
+    ["outbox", "retry", "1"],
+    ["report", "overdue", "--school", "demo"],
+    ["report", "completion", "--run", "1"],
+    ["report", "assessment", "--school", "demo", "--period", "2027Q1"],
+    ["repair", "add", "--school", "demo", "--location", "a", "--description", "b", "--by", "li"],
+    ["score", "add", "--school", "demo", "--period", "2027Q1", "--kpi", "x", "--source",
+     "daily", "--score", "1", "--by", "li"],
+    ["user", "role", "zhang", "staff"],
+    ["ical", "issue", "li", "--school", "demo"],
+    ["serve", "--port", "1"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", EVERY_LEDGER_COMMAND, ids=lambda a: " ".join(a[:2]))
+def test_a_ledger_a_newer_houqin_upgraded_stops_every_command_with_one_line(
+    database_url: str, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    engine.dispose()
+    for command in (["init"], args):
+        code, out, err = run(capsys, *command)
+        assert code == 1, (command, out, err)
+        assert len(err.strip().splitlines()) == 1, err
+        assert "0099_from_the_future" in err and "newer Houqin" in err
+
+
+def test_a_ledger_never_set_up_says_run_houqin_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from houqin.settings import get_settings
+
+    monkeypatch.setenv("HOUQIN_DATABASE_URL", f"sqlite:///{tmp_path / 'new.sqlite'}")
+    get_settings.cache_clear()
+    try:
+        code, _, err = run(capsys, "items")
+        assert code == 1 and err.strip() == (
+            f"houqin: the ledger sqlite:///{tmp_path / 'new.sqlite'} is not set up yet: "
+            "run houqin init"
+        )
+        code, out, _ = run(capsys, "init")
+        assert code == 0 and "ledger ready" in out
+        code, out, _ = run(capsys, "items")
+        assert code == 0 and "0 items" in out
+    finally:
+        get_settings.cache_clear()

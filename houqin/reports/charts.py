@@ -1,7 +1,7 @@
 """Charts as inline SVG with Chinese labels (matplotlib, no pyplot, no global state).
 
 Text stays text in the SVG (``svg.fonttype: none``) so it is selectable in the PDF and drawn
-by WeasyPrint in Noto Sans CJK SC; without the font list matplotlib draws boxes for Chinese.
+by WeasyPrint in Noto Sans CJK SC; without the font matplotlib draws boxes for Chinese.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from matplotlib import rc_context  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-FONT = "Noto Sans CJK SC"
+from houqin.reports.fonts import FONT, matplotlib_cjk_font  # noqa: E402
+
 RC: Any = {  # Any: matplotlib types the keys as a Literal of every rc name
     "font.family": "sans-serif",
     "font.sans-serif": [FONT, "DejaVu Sans"],
@@ -42,6 +43,7 @@ def stacked_hbars(
 ) -> str:
     """One horizontal bar per category, stacked by series (e.g. phases by item status)."""
     height = 0.9 + 0.35 * max(len(categories), 1)
+    matplotlib_cjk_font()
     with rc_context(RC):
         fig = Figure(figsize=(6.4, height))
         ax = fig.add_subplot()
@@ -68,6 +70,7 @@ def grouped_bars(
     """Bars side by side per category (e.g. lateness buckets for done and open items)."""
     n = max(len(series), 1)
     width = 0.8 / n
+    matplotlib_cjk_font()
     with rc_context(RC):
         fig = Figure(figsize=(6.4, 2.6))
         ax = fig.add_subplot()

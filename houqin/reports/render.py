@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from houqin.clock import as_local
+from houqin.reports.fonts import cjk_font_files
 from houqin.reports.labels import pick_lang, words
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -45,7 +46,8 @@ def render(template: str, *, lang: str, timezone: str, **context: Any) -> str:
 
 def write_pdf(html: str, out: Path) -> Path:
     """Print ``html`` to ``out`` (about 0.4 s a page)."""
-    from weasyprint import HTML
+    cjk_font_files()  # without it Pango crashes the process rather than drawing boxes
+    from weasyprint import HTML  # deliberate: WeasyPrint takes a second to import
 
     # WeasyPrint logs every CSS property it skips at WARNING; the templates use none on purpose.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)

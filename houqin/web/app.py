@@ -28,6 +28,7 @@ from houqin.web import (
     board,
     errors,
     head,
+    health,
     ical,
     links,
     login,
@@ -83,7 +84,7 @@ def make_app(
     app.state.templates = environment()
     app.state.sources = Sources(settings)
     errors.install(app)
-    for module in (login, staff, ticks, head, board, outbox, review, reports, links, ical):
+    for module in (health, login, staff, ticks, head, board, outbox, review, reports, links, ical):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestState, secure=app.state.secure)
