@@ -21,7 +21,7 @@ from houqin.sources import get_plan, load_calendars
 
 
 @flow(name="launch-plan", flow_run_name="launch {template} · {school} · {period}")
-def launch_plan(
+async def launch_plan(
     template: str,
     school: str,
     period: str,
@@ -29,6 +29,10 @@ def launch_plan(
     today: date | None = None,
 ) -> dict[str, Any]:
     """Instantiate ``template`` for ``school`` and ``period``; launching again changes nothing.
+
+    Async only because Prefect ends a sync flow run with a ~1 s heartbeat join and an async one
+    without (shared/notes/prefect.md): `houqin launch` waits for it. The work inside is the
+    ledger's, a few statements, and blocks as it would in a sync flow.
 
     With ``school="*"`` (the scheduled deployments) every school is launched in its own
     transaction: a school with an unbound role is reported and the others still go ahead.

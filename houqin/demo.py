@@ -7,6 +7,7 @@ Each replayed day is an explicit date: nothing here reads the wall clock.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from datetime import date, timedelta
@@ -90,16 +91,20 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     from flows.launch_plan import launch_plan
 
     for key, period in PLANS:
-        launched = launch_plan(
-            template=key, school="demo", period=period, launched_by="zhang", today=REPLAY[0]
+        launched = asyncio.run(
+            launch_plan(
+                template=key, school="demo", period=period, launched_by="zhang", today=REPLAY[0]
+            )
         )
         click.echo(f"  {launched['message']}")
-    again = launch_plan(
-        template="gaokao_security",
-        school="demo",
-        period="2026-2027",
-        launched_by="zhang",
-        today=REPLAY[0],
+    again = asyncio.run(
+        launch_plan(
+            template="gaokao_security",
+            school="demo",
+            period="2026-2027",
+            launched_by="zhang",
+            today=REPLAY[0],
+        )
     )
     click.echo(f"  again: {again['message']}")
 

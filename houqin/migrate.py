@@ -1,8 +1,9 @@
 """The ledger's schema: bring it to the newest revision (``houqin init``), or check it is there.
 
-Every command checks before it touches the ledger, so a database that was never created, one
-that an older Houqin left behind, and one that a newer Houqin already upgraded each get one line
-saying what to do, instead of a traceback or, worse, a command that runs against the wrong tables.
+Every command checks (houqin/schema.py) before it touches the ledger, so a database that was
+never created, one that an older Houqin left behind, and one that a newer Houqin already upgraded
+each get one line saying what to do, instead of a traceback or, worse, a command that runs
+against the wrong tables.
 """
 
 from __future__ import annotations

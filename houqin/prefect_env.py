@@ -69,6 +69,9 @@ def configure(settings: Settings) -> Orchestrator:
     """
     if "prefect" not in sys.modules:
         quiet_defaults(settings)
+        # A command prints its own one-line answer; the run's INFO log still goes to the API
+        # (the UI shows it); the terminal gets errors only (not shutdown warnings).
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "ERROR")
         if "PREFECT_API_URL" not in os.environ and _answers(settings.prefect_api_url):
             os.environ["PREFECT_API_URL"] = settings.prefect_api_url
     api = os.environ.get("PREFECT_API_URL") or None

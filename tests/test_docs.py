@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from houqin.cli import cli
+from houqin.cli.root import COMMANDS
 from houqin.settings import Settings
 from notifications.channels import CHANNELS
 
@@ -12,7 +12,7 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 
 def test_every_command_is_in_the_readme() -> None:
-    for name in cli.commands:
+    for name in COMMANDS:
         assert f"houqin {name}" in README, name
 
 

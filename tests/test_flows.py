@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -22,13 +23,13 @@ def test_a_scheduled_launch_for_every_school_skips_a_school_with_an_unbound_role
         staff_school(s, "good")
         lonely = make_school(s, "lonely")
         make_person(s, lonely, "zhang", "张主任", roles=("logistics_head",))
-    results = launch_plan(
-        template="safety_month", school="*", period="2026-2027", today=date(2027, 4, 1)
+    results = asyncio.run(
+        launch_plan(template="safety_month", school="*", period="2026-2027", today=date(2027, 4, 1))
     )
     assert results["good"]["created"] is True and results["good"]["items"] == 18
     assert "no one bound" in results["lonely"]["error"]
-    again = launch_plan(
-        template="safety_month", school="*", period="2026-2027", today=date(2027, 4, 2)
+    again = asyncio.run(
+        launch_plan(template="safety_month", school="*", period="2026-2027", today=date(2027, 4, 2))
     )
     assert again["good"]["created"] is False
 

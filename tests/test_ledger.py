@@ -77,3 +77,10 @@ def test_audit_history_lists_an_items_events_in_order(session: Session) -> None:
     session.flush()
     assert [e.action for e in audit.history(session, item_id=item.id)] == ["a", "b"]
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "b")) is not None
+
+
+def test_the_schema_every_command_expects_is_alembics_head() -> None:
+    from houqin.migrate import head_revision
+    from houqin.schema import SCHEMA
+
+    assert head_revision() == SCHEMA

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from houqin import clock
 from houqin.db import make_engine, unit_of_work
-from houqin.migrate import check_schema
 from houqin.prefect_env import Orchestrator, configure
+from houqin.schema import check_schema
 from houqin.settings import Settings, get_settings
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])

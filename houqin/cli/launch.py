@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -53,14 +55,17 @@ def launch(
     where = c.orchestrator()
     from flows.launch_plan import launch_plan  # deliberate: imports Prefect, only to run a flow
 
-    state = launch_plan(
-        template=template,
-        school=school,
-        period=period,
-        launched_by=by,
-        today=today.date() if today else None,
-        return_state=True,
-    )
+    async def run() -> Any:  # Prefect types a flow's awaited state as a bare Awaitable
+        return await launch_plan(
+            template=template,
+            school=school,
+            period=period,
+            launched_by=by,
+            today=today.date() if today else None,
+            return_state=True,
+        )
+
+    state = asyncio.run(run())
     result = state.result()
     click.echo(result["message"])
     click.echo(where.describe(state.state_details.flow_run_id))

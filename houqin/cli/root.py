@@ -7,31 +7,58 @@ installation problem such as a ledger at another schema (one line saying what to
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 import click
 
-from houqin.cli.accounts import user
-from houqin.cli.calendar import calendar
 from houqin.cli.context import LANGS, Ctx
-from houqin.cli.database import init
-from houqin.cli.demo import demo
-from houqin.cli.deployments import deployments
-from houqin.cli.items import items, reassign, tick, untick, waive
-from houqin.cli.launch import launch
-from houqin.cli.outbox import outbox
-from houqin.cli.people import people
-from houqin.cli.plans import plans
-from houqin.cli.repairs import repair
-from houqin.cli.reports import report
-from houqin.cli.scores import score
-from houqin.cli.sweep import sweep
-from houqin.cli.web import ical, serve
 from houqin.errors import SetupError, UserError, ValidationFailed
 
+# Every command, by name -> "module:object". Loaded on first use, so `houqin launch` imports
+# what launching needs and not the reports, the web stack or the accounts (click's lazy group).
+COMMANDS = {
+    "init": "houqin.cli.database:init",
+    "calendar": "houqin.cli.calendar:calendar",
+    "people": "houqin.cli.people:people",
+    "plans": "houqin.cli.plans:plans",
+    "launch": "houqin.cli.launch:launch",
+    "items": "houqin.cli.items:items",
+    "tick": "houqin.cli.items:tick",
+    "untick": "houqin.cli.items:untick",
+    "reassign": "houqin.cli.items:reassign",
+    "waive": "houqin.cli.items:waive",
+    "sweep": "houqin.cli.sweep:sweep",
+    "outbox": "houqin.cli.outbox:outbox",
+    "report": "houqin.cli.reports:report",
+    "repair": "houqin.cli.repairs:repair",
+    "score": "houqin.cli.scores:score",
+    "user": "houqin.cli.accounts:user",
+    "serve": "houqin.cli.web:serve",
+    "ical": "houqin.cli.web:ical",
+    "deployments": "houqin.cli.deployments:deployments",
+    "demo": "houqin.cli.demo:demo",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class CommandRegistry(click.Group):
+    """A group whose commands are imported when they are asked for (``COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, name = target.partition(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command), target
+        return command
+
+
+@click.group(cls=CommandRegistry, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--lang",
     type=click.Choice(LANGS),
@@ -45,32 +72,6 @@ from houqin.errors import SetupError, UserError, ValidationFailed
 def cli(ctx: click.Context, lang: str) -> None:
     """Houqin (后勤): seasonal logistics plans as checklists with owners and deadlines."""
     ctx.obj = Ctx(lang)
-
-
-COMMANDS = (
-    init,
-    calendar,
-    people,
-    plans,
-    launch,
-    items,
-    tick,
-    untick,
-    reassign,
-    waive,
-    sweep,
-    outbox,
-    report,
-    repair,
-    score,
-    user,
-    serve,
-    ical,
-    deployments,
-    demo,
-)
-for command in COMMANDS:
-    cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
