@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from calendars import CalendarBook
 from houqin import audit
 from houqin.due_rules import resolve_due
-from houqin.errors import Problem, ValidationFailed
+from houqin.errors import NotFound, Problem, ValidationFailed
 from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
 from houqin.people import role_bindings
 from houqin.periods import Period, parse_period
@@ -67,7 +67,11 @@ def plan_items(
     missing = set(template.role_keys()) - bindings.keys()
     if missing:
         raise UnboundRoles(_unbound(template, school, missing))
-    school_year = book.school_year(period.school_year)
+    try:
+        school_year = book.school_year(period.school_year)
+    except NotFound as exc:  # a period without its calendar file is a missing file, as a plan's
+        missing = f"{book.directory}/{period.school_year}.yaml"
+        raise ValidationFailed([Problem(missing, None, "--period", str(exc))]) from None
     planned = []
     for position, spec in enumerate(template.items):
         due = resolve_due(

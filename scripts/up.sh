@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # `make up`: the whole system on this machine, on the embedded defaults.
 #
-#   1. a Prefect server (UI and API at HOUQIN_PREFECT_API_URL, http://127.0.0.1:4200 by default),
+#   1. the ledger (SQLite under var/, or HOUQIN_DATABASE_URL) created or upgraded;
+#   2. the web UI (`houqin serve` on HOUQIN_WEB_HOST:HOUQIN_WEB_PORT, 127.0.0.1:8000);
+#   3. a Prefect server (UI and API at HOUQIN_PREFECT_API_URL, http://127.0.0.1:4200 by default),
 #      its state under <data dir>/prefect; or one that already answers there;
-#   2. the ledger (SQLite under var/, or HOUQIN_DATABASE_URL) created or upgraded;
-#   3. the web UI (`houqin serve` on HOUQIN_WEB_HOST:HOUQIN_WEB_PORT, 127.0.0.1:8000);
 #   4. every deployment of prefect.yaml served from one process (`python -m flows.serve`).
 # "Houqin is up" is printed only once each part answers: the Prefect API, the web UI's /healthz,
 # every deployment ready. Ctrl-C (or SIGTERM) stops them all through the trap below.
@@ -34,13 +34,14 @@ export DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW=ignore
 # How often the served process asks for due runs: 2 s starts a run within ~3 s of its time.
 export PREFECT_RUNNER_POLL_FREQUENCY="${PREFECT_RUNNER_POLL_FREQUENCY:-2}"
-LOG=var/log
+LOG="$DATA_DIR/log"
 mkdir -p "$PREFECT_HOME" "$LOG"
 
 children=()
 stop() {
-    # The served flows first (on the way out they pause their deployments, which needs the
-    # server), then the web UI, the server last; each gets 20 s to stop before SIGKILL.
+    # In reverse order of starting: the served flows first (on the way out they pause their
+    # deployments, which needs the server), then the server, the web UI last; each gets 20 s
+    # to stop before SIGKILL.
     local i pid
     for ((i = ${#children[@]} - 1; i >= 0; i--)); do
         pid=${children[i]}
@@ -98,6 +99,13 @@ wait_for() {
     exit 1
 }
 
+"$BIN/houqin" init
+
+echo "Starting the web UI on http://$WEB_HOST:$WEB_PORT (log: $LOG/web.log) ..."
+setsid "$BIN/houqin" serve --host "$WEB_HOST" --port "$WEB_PORT" >"$LOG/web.log" 2>&1 &
+children+=("$!")
+wait_for "The web UI" "$!" "$LOG/web.log" 60 "http://$WEB_HOST:$WEB_PORT/healthz"
+
 if probe "$PREFECT_API_URL/health"; then
     echo "A Prefect server already answers on $PREFECT_API_URL; using it."
 else
@@ -108,13 +116,6 @@ else
     children+=("$!")
     wait_for "The Prefect server" "$!" "$LOG/prefect-server.log" 90 "$PREFECT_API_URL/health"
 fi
-
-"$BIN/houqin" init
-
-echo "Starting the web UI on http://$WEB_HOST:$WEB_PORT (log: $LOG/web.log) ..."
-setsid "$BIN/houqin" serve --host "$WEB_HOST" --port "$WEB_PORT" >"$LOG/web.log" 2>&1 &
-children+=("$!")
-wait_for "The web UI" "$!" "$LOG/web.log" 60 "http://$WEB_HOST:$WEB_PORT/healthz"
 
 echo "Serving every deployment of prefect.yaml (log: $LOG/flows.log) ..."
 # In the background and waited for, so that a signal reaches the trap at once (bash runs traps

@@ -14,6 +14,7 @@ from houqin.models import AuditEvent, Item, Person, PlanRun, PlanTemplateVersion
 
 ROOT = Path(__file__).resolve().parent.parent
 ROSTER = ROOT / "examples" / "demo-school.yaml"
+LAUNCH_ARGS = ["launch", "gaokao_security", "--school", "demo", "--period", "2026-2027"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -335,3 +336,39 @@ def test_a_ledger_never_set_up_says_run_houqin_init(
         assert code == 0 and "0 items" in out
     finally:
         get_settings.cache_clear()
+
+
+def test_launch_mistakes_are_one_message_with_file_and_field_before_any_flow_runs(
+    database_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # no Prefect harness here: a flow run would start a temporary server and print its errors
+    assert run(capsys, "people", "import", str(ROSTER))[0] == 0
+    before = counts(database_url)
+    code, _, err = run(capsys, *LAUNCH_ARGS[:-1], "2031-2032")  # no calendar file for it
+    assert code == 1 and "2031-2032.yaml: --period: no school calendar for 2031-2032" in err
+    assert "Traceback" not in err and counts(database_url) == before
+
+
+def test_a_typo_in_the_schools_own_plans_is_refused_by_launch_as_by_validate(
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from houqin.settings import get_settings
+
+    assert run(capsys, "people", "import", str(ROSTER))[0] == 0
+    (tmp_path / "own.yaml").write_text(
+        (ROOT / "tests" / "data" / "plans" / "exam_week.yaml")
+        .read_text(encoding="utf-8")
+        .replace("role: logistics_head", "role: logistic_head", 1),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("HOUQIN_PLANS_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    _, _, validated = run(capsys, "plans", "validate")
+    code, _, err = run(capsys, *LAUNCH_ARGS)
+    assert code == 1 and "Traceback" not in err
+    assert "own.yaml:" in err and "logistic_head" in err
+    assert err.splitlines()[1:] == validated.splitlines()[1:]  # the same problems, same words
+    get_settings.cache_clear()
