@@ -25,6 +25,7 @@ class Config:
     paced_s: float = 30.0  # how long the paced users work
     extra_workers: int = 2  # then 50 clients against this many server processes (0: skip)
     repeats: int = 2
+    command_runs: int = 9  # `houqin launch` processes timed against a Prefect server
     delivery_cap: int = 2000  # recipients whose messages go out in the delivery measurement
     open_share: int = 5  # every 5th item past its deadline stays open (20% overdue)
     day: date | None = None

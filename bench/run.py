@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from bench import delivery, district, naive, overdue, sweep, web
+from bench import commands, delivery, district, naive, overdue, sweep, web
 from bench.config import RESULTS_MD, Config, Log
 from bench.proc import run_json
 from bench.results import Results, Section, markdown
@@ -56,6 +56,7 @@ def config_from(argv: list[str] | None = None) -> Config:
             tick_cap_s=30,
             paced_s=10,
             delivery_cap=500,
+            command_runs=3,
         )
     if args.scale:
         config.schools = max(1, round(args.scale / items_per_school()))
@@ -78,6 +79,7 @@ def run(config: Config) -> Results:
             ("ticks", "4. Tick-off under load"),
             ("overdue", "5. Overdue review"),
             ("memory", "6. Peak memory"),
+            ("commands", "7. A command at the terminal"),
         )
     }
     url = district.create_database(config.admin_url)
@@ -94,6 +96,8 @@ def run(config: Config) -> Results:
         _delivery(d, sections["delivery"], config, log)
         _overdue(d, sections["overdue"], log)
         web.measure(d, config, sections["ticks"], sections["overdue"], log)
+        log(f"houqin launch x{config.command_runs} against a local Prefect server")
+        commands.report(commands.measure(config.command_runs), sections["commands"])
     finally:
         engine.dispose()
         if config.keep_db:

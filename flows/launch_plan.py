@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.events import emit_event
+from prefect.utilities.asyncutils import run_coro_as_sync
 from sqlalchemy import select
 
 from houqin import clock
@@ -92,3 +93,13 @@ async def launch_plan(
             "message": result.message,
         }
     return results[school] if school != "*" else results
+
+
+def run_launch_plan(**parameters: Any) -> State[dict[str, Any]]:
+    """Run ``launch_plan`` from synchronous code (the CLI, the demo) and return its final state.
+
+    On Prefect's own event loop thread, whose API client outlives the call (``asyncio.run``
+    would close the loop under the client's open connections).
+    """
+    awaited = launch_plan(**parameters, return_state=True)
+    return cast(State[dict[str, Any]], run_coro_as_sync(cast(Any, awaited)))

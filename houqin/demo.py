@@ -7,7 +7,6 @@ Each replayed day is an explicit date: nothing here reads the wall clock.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from datetime import date, timedelta
@@ -88,24 +87,20 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     )
 
     say("4. 启动计划 Launch plans (Prefect flow runs)")
-    from flows.launch_plan import launch_plan
+    from flows.launch_plan import run_launch_plan
 
     for key, period in PLANS:
-        launched = asyncio.run(
-            launch_plan(
-                template=key, school="demo", period=period, launched_by="zhang", today=REPLAY[0]
-            )
-        )
+        launched = run_launch_plan(
+            template=key, school="demo", period=period, launched_by="zhang", today=REPLAY[0]
+        ).result()
         click.echo(f"  {launched['message']}")
-    again = asyncio.run(
-        launch_plan(
-            template="gaokao_security",
-            school="demo",
-            period="2026-2027",
-            launched_by="zhang",
-            today=REPLAY[0],
-        )
-    )
+    again = run_launch_plan(
+        template="gaokao_security",
+        school="demo",
+        period="2026-2027",
+        launched_by="zhang",
+        today=REPLAY[0],
+    ).result()
     click.echo(f"  again: {again['message']}")
 
     say(f"5. 回放 Replay {REPLAY[0]} → {REPLAY[1]}: ticks by day, sweeps from {SWEEPS_FROM}")

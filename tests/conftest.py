@@ -7,6 +7,7 @@ own databases there and drops them at the end.
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 import uuid
@@ -117,6 +118,21 @@ def templates():  # type: ignore[no-untyped-def]
     from houqin.plan_templates import load_builtin_templates
 
     return load_builtin_templates()
+
+
+# Prefect 3.8.8 opens a sync API client in every *async* flow run, to read the server's default
+# result storage (prefect/results.py, _read_server_default_result_storage_block_id), and never
+# closes it. Tests that run the (async) launch flow in-process use ``async_flow_runs``: it
+# collects that client inside the test, where this mark ignores exactly its socket warnings.
+PREFECT_CLIENT_LEAK = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+)
+
+
+@pytest.fixture
+def async_flow_runs() -> Iterator[None]:
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

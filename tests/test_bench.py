@@ -16,7 +16,7 @@ from bench.config import Config
 from bench.run import run
 from tests.conftest import PG_ADMIN_URL
 
-SECTIONS = ["launch", "sweep", "delivery", "ticks", "overdue", "memory"]
+SECTIONS = ["launch", "sweep", "delivery", "ticks", "overdue", "memory", "commands"]
 
 
 @pytest.mark.prefect  # the naive-design slice starts a Prefect test server (in a subprocess)
@@ -33,6 +33,7 @@ def test_benchmark_at_a_tiny_scale_gives_every_section_figures_with_ratios(tmp_p
         extra_workers=0,
         repeats=1,
         delivery_cap=20,
+        command_runs=1,
         admin_url=PG_ADMIN_URL,
         out=out,
         log=False,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from houqin.cli import main
 from houqin.db import make_engine
 from houqin.models import AuditEvent, Item, Person, PlanRun, PlanTemplateVersion, RoleBinding
+from tests.conftest import PREFECT_CLIENT_LEAK
 
 ROOT = Path(__file__).resolve().parent.parent
 ROSTER = ROOT / "examples" / "demo-school.yaml"
@@ -219,9 +220,13 @@ def _first_item_id(url: str) -> int:
     return item_id
 
 
+@PREFECT_CLIENT_LEAK
 @pytest.mark.prefect
 def test_launch_twice_through_prefect_yields_one_plan_run_and_the_same_items(
-    prefect_harness: None, database_url: str, capsys: pytest.CaptureFixture[str]
+    prefect_harness: None,
+    async_flow_runs: None,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert run(capsys, "people", "import", str(ROSTER))[0] == 0
     args = [

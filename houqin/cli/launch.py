@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import Any
 
 import click
 
@@ -53,19 +51,15 @@ def launch(
         click.echo(already.message)
         return
     where = c.orchestrator()
-    from flows.launch_plan import launch_plan  # deliberate: imports Prefect, only to run a flow
+    from flows.launch_plan import run_launch_plan  # deliberate: imports Prefect, to run a flow
 
-    async def run() -> Any:  # Prefect types a flow's awaited state as a bare Awaitable
-        return await launch_plan(
-            template=template,
-            school=school,
-            period=period,
-            launched_by=by,
-            today=today.date() if today else None,
-            return_state=True,
-        )
-
-    state = asyncio.run(run())
+    state = run_launch_plan(
+        template=template,
+        school=school,
+        period=period,
+        launched_by=by,
+        today=today.date() if today else None,
+    )
     result = state.result()
     click.echo(result["message"])
     click.echo(where.describe(state.state_details.flow_run_id))
