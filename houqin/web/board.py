@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from starlette.datastructures import FormData
 
 from houqin import audit
+from houqin.bilingual import pick
 from houqin.models import AuditEvent, Item, Person, PlanRun
 from houqin.web import forms
 from houqin.web.csrf import checked_form
@@ -89,8 +90,7 @@ def board(request: Request, run_id: int, viewer: User, session: DB, now: Now) ->
     phases: dict[str, list[Item]] = defaultdict(list)
     total = Counts()
     for item in items:
-        zh = request.state.lang.startswith("zh")
-        phase = item.phase_zh if zh else item.phase_en or item.phase_zh
+        phase = pick(item.phase_zh, item.phase_en, request.state.lang)
         by_phase[phase].add(item, now)
         by_owner[item.owner.name].add(item, now)
         phases[phase].append(item)

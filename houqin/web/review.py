@@ -16,13 +16,13 @@ from markupsafe import Markup
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from houqin.bilingual import pick
 from houqin.clock import as_local
 from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
 from houqin.web.board import progress
 from houqin.web.chart import Series, line_chart
 from houqin.web.deps import DB, Now, User
 from houqin.web.head import runs_of
-from houqin.web.i18n import pick
 from houqin.web.permissions import require, school_ids
 from houqin.web.render import render
 
@@ -40,7 +40,7 @@ AGES = [  # (upper bound in days, zh, en)
 def age_bucket(days: int, lang: str) -> str:
     for bound, zh, en in AGES:
         if days < bound:
-            return pick(lang, zh, en)
+            return pick(zh, en, lang)
     raise AssertionError("unreachable")
 
 
@@ -79,7 +79,7 @@ def review(
         ).unique()
     )
     ages = {item.id: (now - item.due_at).days for item in overdue}
-    age_order = [pick(lang, zh, en) for _, zh, en in AGES]
+    age_order = [pick(zh, en, lang) for _, zh, en in AGES]
     runs = runs_of(session, ids, limit=RUNS_LIMIT)
     # the chart starts at the first launch (at least two weeks, at most WINDOW_DAYS back)
     today = as_local(now, tz).date()
@@ -130,9 +130,9 @@ def overdue_groups(
 
     count("owner", lambda name, sch: f"{name}（{sch}）" if several_schools else name,
           Person.name, School.name)  # fmt: skip
-    count("plan", lambda zh, en: pick(lang, zh, en or zh),
+    count("plan", lambda zh, en: pick(zh, en, lang),
           PlanTemplateVersion.title_zh, PlanTemplateVersion.title_en)  # fmt: skip
-    count("phase", lambda zh, en: pick(lang, zh, en or zh), Item.phase_zh, Item.phase_en)
+    count("phase", lambda zh, en: pick(zh, en, lang), Item.phase_zh, Item.phase_en)
     count("school", lambda name: name, School.name)
     # age in whole days < bound  <=>  due_at > now - bound days
     bucket = case(
@@ -142,7 +142,7 @@ def overdue_groups(
         ],
         else_=len(AGES) - 1,
     )
-    count("age", lambda n: pick(lang, AGES[n][1], AGES[n][2]), bucket)
+    count("age", lambda n: pick(AGES[n][1], AGES[n][2], lang), bucket)
     return groups
 
 
@@ -195,9 +195,9 @@ def completion_chart(
         span,
         [
             Series(
-                pick(lang, "截止日已到的事项（累计）", "items due (cumulative)"), due, "#c0392b"
+                pick("截止日已到的事项（累计）", "items due (cumulative)", lang), due, "#c0392b"
             ),
-            Series(pick(lang, "已完成（累计）", "items done (cumulative)"), done, "#1e7e34"),
+            Series(pick("已完成（累计）", "items done (cumulative)", lang), done, "#1e7e34"),
         ],
-        title=pick(lang, f"近 {days} 天完成情况", f"Completion over the last {days} days"),
+        title=pick(f"近 {days} 天完成情况", f"Completion over the last {days} days", lang),
     )

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from houqin import audit
+from houqin.bilingual import Bilingual
 from houqin.clock import as_local
 from houqin.items import get_item
 from houqin.models import Evidence, Item, Person, PlanRun
@@ -35,8 +36,7 @@ RECENT = timedelta(days=14)
 @dataclass
 class Bucket:
     key: str
-    zh: str
-    en: str
+    name: Bilingual
     items: list[Item] = field(default_factory=list)
 
 
@@ -47,11 +47,11 @@ def buckets(items: list[Item], now: datetime, tz: str) -> list[Bucket]:
     out = {
         b.key: b
         for b in (
-            Bucket("overdue", "已逾期", "Overdue"),
-            Bucket("today", "今天到期", "Due today"),
-            Bucket("week", "本周", "This week"),
-            Bucket("later", "以后", "Later"),
-            Bucket("done", "最近完成", "Recently done"),
+            Bucket("overdue", Bilingual("已逾期", "Overdue")),
+            Bucket("today", Bilingual("今天到期", "Due today")),
+            Bucket("week", Bilingual("本周", "This week")),
+            Bucket("later", Bilingual("以后", "Later")),
+            Bucket("done", Bilingual("最近完成", "Recently done")),
         )
     }
     for item in items:
@@ -151,7 +151,7 @@ def item_context(
         "tz": item.run.school.timezone,
         "now": now,
         "overdue": item.status == "open" and item.due_at < now,
-        "plan_title": (item.run.template.title_zh, item.run.template.title_en),
+        "plan_title": Bilingual(item.run.template.title_zh, item.run.template.title_en),
         "evidence": [e for e in evidence if e.kind != "photo"],
         "photos": [(e, uploads.resolve(data_dir, e.path, thumb=True) is not None) for e in photos],
         "history": audit.history(session, item_id=item.id),
