@@ -17,7 +17,7 @@ from houqin.launch import launch, plan_items
 from houqin.models import Person, PlanRun, School
 from houqin.people import bind_role, get_person, role_bindings
 from houqin.periods import parse_period
-from houqin.plan_templates import PlanTemplate
+from houqin.plan_specs import PlanTemplate
 from houqin.roles import ROLES, Role
 from houqin.web import forms
 from houqin.web.board import progress
