@@ -15,7 +15,7 @@ from houqin import audit
 from houqin.errors import UserError
 from houqin.models import InspectionScore, School
 from houqin.reports.windows import parse_window
-from houqin.standards import SOURCES, Kpi, Standard
+from houqin.standard_specs import SOURCES, Kpi, Standard
 
 _RANGES = {"percent": (0.0, 100.0), "points": (0.0, 100.0), "count": (0.0, float("inf"))}
 

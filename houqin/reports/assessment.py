@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from houqin.models import School
 from houqin.reports.measures import Input, Scope, entered_facts, measure
 from houqin.reports.windows import Window, parse_window
-from houqin.standards import Band, Category, Deduction, Kpi, Standard, Veto
+from houqin.standard_specs import Band, Category, Deduction, Kpi, Standard, Veto
 
 
 @dataclass(frozen=True)

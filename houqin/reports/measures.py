@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from houqin.models import InspectionScore, Item, PlanRun, RepairRequest
-from houqin.standards import KpiInput
+from houqin.standard_specs import KpiInput
 
 YIELD_PER = 500
 
