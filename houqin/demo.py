@@ -169,7 +169,7 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
                 for n, step in enumerate(item.steps, 1):
                     if not step["done"]:
                         tick(s, item=item, by=owner, now=clock.moment(day, "10:00", tz), step=n)
-                note, number, photo_path = _evidence(item, photo)
+                note, number, photos = _evidence(item, photo)
                 try:
                     tick(
                         s,
@@ -178,7 +178,7 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
                         now=clock.moment(day, "16:00", tz),
                         note=note,
                         number=number,
-                        photo=photo_path,
+                        photos=photos,
                     )
                 except UserError:  # a dependency still open: it waits, as it would for a person
                     continue
@@ -189,10 +189,10 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
     return counts
 
 
-def _evidence(item: Item, photo: Path) -> tuple[str | None, float | None, str | None]:
-    """(note, number, photo) as the item's evidence policy asks."""
+def _evidence(item: Item, photo: Path) -> tuple[str | None, float | None, list[str]]:
+    """(note, number, photos) as the item's evidence policy asks."""
     return (
         "已按要求完成 / done as required" if item.evidence_kind == "note" else None,
         float(item.headcount or 1) if item.evidence_kind == "number" else None,
-        str(photo) if item.evidence_kind == "photo" else None,
+        [str(photo)] if item.evidence_kind == "photo" else [],
     )

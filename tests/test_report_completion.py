@@ -55,9 +55,9 @@ def run(session: Session, tmp_path: Path) -> PlanRun:
     e = item("E", "实施阶段", zhang, at(15), 5)
     f = item("F", "实施阶段", li, at(1), 6)
     items.tick(session, item=a, by=zhang, now=at(10, 10), note="已检查 <b>全部</b> 灭火器",
-               photo=str(photo))  # fmt: skip
+               photos=[str(photo)])  # fmt: skip
     items.tick(session, item=b, by=li, now=at(14, 10), number=19)
-    items.tick(session, item=f, by=li, now=at(12, 9), photo="missing-photo.jpg")
+    items.tick(session, item=f, by=li, now=at(12, 9), photos=["missing-photo.jpg"])
     items.reassign(session, item=c, to=li, by="zhang", now=at(18, 9), reason="李师傅负责水电")
     items.waive(session, item=e, by="zhang", now=at(16, 9), reason="天气原因取消")
     return r

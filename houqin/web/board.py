@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from starlette.datastructures import FormData
 
 from houqin import audit
-from houqin.bilingual import pick
+from houqin.bilingual import Bilingual, pick
 from houqin.models import AuditEvent, Item, Person, PlanRun
 from houqin.web import forms
 from houqin.web.csrf import checked_form
@@ -134,7 +134,7 @@ def sign_off(
     """Leadership signs the run off: an audit event with their note, shown on the board."""
     run = _run(session, viewer, run_id)
     require(can_sign_off(viewer, run))
-    note = forms.text(form, "note", max_len=1000, label=("签批意见", "The note"))
+    note = forms.text(form, "note", max_len=1000, label=Bilingual("签批意见", "The note"))
     counts = progress(session, [run.id], now)[run.id]
     audit.record(
         session,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from starlette.datastructures import FormData
 
+from houqin.bilingual import Bilingual
 from houqin.items import reassign, waive
 from houqin.launch import launch, plan_items
 from houqin.models import Person, PlanRun, School
@@ -122,7 +123,9 @@ def preview(
 def do_launch(request: Request, form: Form, viewer: User, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
     plan = _template(request, forms.text(form, "template", required=True, max_len=64))
-    period = forms.text(form, "period", required=True, max_len=16, label=("期间", "Period"))
+    period = forms.text(
+        form, "period", required=True, max_len=16, label=Bilingual("期间", "Period")
+    )
     assert period is not None
     result = launch(
         session,
@@ -164,10 +167,10 @@ def people(request: Request, viewer: User, session: DB) -> Response:
 @router.post("/people/bind")
 def bind(request: Request, form: Form, viewer: User, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
-    role = forms.text(form, "role", required=True, max_len=64, label=("角色", "Role"))
+    role = forms.text(form, "role", required=True, max_len=64, label=Bilingual("角色", "Role"))
     if role not in _roles(plans=_plans(request)):
         raise BadInput("没有这个角色。", "No such role.", back="/people")
-    code = forms.text(form, "person", required=True, max_len=64, label=("人员", "Person"))
+    code = forms.text(form, "person", required=True, max_len=64, label=Bilingual("人员", "Person"))
     person = get_person(session, school, code or "")
     if not person.active:
         raise BadInput("此人已停用。", "This person is inactive.", back="/people")
@@ -184,7 +187,9 @@ def _managed_item(session: Session, viewer: Viewer, item_id: int) -> Any:
 @router.post("/items/{item_id}/reassign")
 def do_reassign(item_id: int, form: Form, viewer: User, session: DB, now: Now) -> Response:
     item = _managed_item(session, viewer, item_id)
-    code = forms.text(form, "to", required=True, max_len=64, label=("新负责人", "New owner"))
+    code = forms.text(
+        form, "to", required=True, max_len=64, label=Bilingual("新负责人", "New owner")
+    )
     reason = forms.text(form, "reason", max_len=1000)
     to = get_person(session, item.run.school, code or "")
     if to.id == item.owner_id:
@@ -205,7 +210,11 @@ def do_reassign(item_id: int, form: Form, viewer: User, session: DB, now: Now) -
 def do_waive(item_id: int, form: Form, viewer: User, session: DB, now: Now) -> Response:
     item = _managed_item(session, viewer, item_id)
     reason = forms.text(
-        form, "reason", required=True, max_len=1000, label=("免除理由", "A reason for the waiver")
+        form,
+        "reason",
+        required=True,
+        max_len=1000,
+        label=Bilingual("免除理由", "A reason for the waiver"),
     )
     assert reason is not None
     settle(

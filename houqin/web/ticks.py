@@ -18,10 +18,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from houqin import audit
+from houqin.bilingual import Bilingual
 from houqin.errors import UserError
 from houqin.items import tick, untick
-from houqin.models import Evidence, Item, Person
+from houqin.models import Item, Person
 from houqin.web import forms, uploads
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
@@ -80,8 +80,8 @@ def complete(
 ) -> str:
     """Tick the chosen steps, store the photos, then complete the item with its evidence."""
     _must_be_open(item)
-    note = forms.text(form, "note", max_len=2000, label=("说明", "The note"))
-    number = forms.number(form, "number", label=("数字", "The number"))
+    note = forms.text(form, "note", max_len=2000, label=Bilingual("说明", "The note"))
+    number = forms.number(form, "number", label=Bilingual("数字", "The number"))
     steps = forms.ints(form, "steps")
     photos = uploads.read_photos(forms.files(form, "photos"))
     missing = {"note": note is None, "number": number is None, "photo": not photos}
@@ -108,27 +108,11 @@ def complete(
         photos,
         request.state.on_rollback,
     )
-    first = paths[0] if paths else None
     message = settle(
         session,
         item,
-        lambda: tick(session, item=item, by=by, now=now, note=note, number=number, photo=first),
+        lambda: tick(session, item=item, by=by, now=now, note=note, number=number, photos=paths),
     )
-    for path in paths[1:]:
-        session.add(
-            Evidence(item_id=item.id, kind="photo", path=path, actor=by.code, created_at=now)
-        )
-    if len(paths) > 1:
-        audit.record(
-            session,
-            actor=by.code,
-            action="item.photos",
-            at=now,
-            school_id=item.school_id,
-            run_id=item.run_id,
-            item_id=item.id,
-            photos=paths[1:],
-        )
     return message
 
 
