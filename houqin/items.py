@@ -121,7 +121,7 @@ def tick(
     if not given.get(item.evidence_kind, True):
         kind = item.evidence_kind
         raise UserError(f"item {item.id} needs evidence: a {kind} (--{kind})")
-    blocking = _open_dependencies(session, item)
+    blocking = [f"{dep.key} (#{dep.id})" for dep in open_dependencies(session, item)]
     if blocking:
         raise UserError(
             f"item {item.id} depends on open items: {', '.join(blocking)}; "
@@ -242,12 +242,14 @@ def waive(session: Session, *, item: Item, by: str, now: datetime, reason: str) 
     return "waived"
 
 
-def _open_dependencies(session: Session, item: Item) -> list[str]:
-    if not item.depends_on:
+def open_dependencies(session: Session, item: Item) -> list[Item]:
+    """The open items of its run that an open item waits for (``depends_on``)."""
+    if not item.depends_on or item.status != "open":
         return []
-    rows = session.execute(
-        select(Item.id, Item.key).where(
-            Item.run_id == item.run_id, Item.key.in_(item.depends_on), Item.status == "open"
+    return list(
+        session.scalars(
+            select(Item).where(
+                Item.run_id == item.run_id, Item.key.in_(item.depends_on), Item.status == "open"
+            )
         )
     )
-    return [f"{key} (#{item_id})" for item_id, key in rows]

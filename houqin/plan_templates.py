@@ -29,6 +29,7 @@ __all__ = [
     "template_from_dict",
 ]
 
+
 def builtin_plans_dir() -> Path:
     return Path(__file__).parent.parent / "plans"
 

@@ -242,9 +242,7 @@ class _RosterReader(NodeReader):
             if not isinstance(config_node, yaml.MappingNode):
                 self.fail(config_node, at, f"expected the {name} settings (a mapping)")
                 continue
-            keys = {
-                str(k.value): k for k, _ in config_node.value if isinstance(k, yaml.ScalarNode)
-            }
+            keys = {str(k.value): k for k, _ in config_node.value if isinstance(k, yaml.ScalarNode)}
             config = plain(config_node)
             for field_name, problem in channel_problems(name, config):
                 self.fail(keys.get(field_name, config_node), join(at, field_name), problem)

@@ -44,12 +44,8 @@ _COMPLETION: dict[str, Bilingual] = {
     "detail": Bilingual("说明", "Details"),
     "items": Bilingual("事项清单", "Items"),
     "exceptions": Bilingual(
-        (
-            "需关注的事项（逾期、未完成、免除）"
-        ),
-        (
-            "Items needing attention (late, open, waived)"
-        ),
+        ("需关注的事项（逾期、未完成、免除）"),
+        ("Items needing attention (late, open, waived)"),
     ),
     "none": Bilingual("无", "none"),
     "done_on_time": Bilingual("按时完成", "done on time"),
@@ -90,12 +86,8 @@ _DIGEST: dict[str, Bilingual] = {
     "still": Bilingual("仍然逾期", "Still overdue"),
     "worst_plans": Bilingual("逾期最严重的三个计划", "The three most overdue plans"),
     "worst_rule": Bilingual(
-        (
-            "按逾期总天数排序（天数相同按项数）"
-        ),
-        (
-            "ranked by total days overdue (then by number of items)"
-        ),
+        ("按逾期总天数排序（天数相同按项数）"),
+        ("ranked by total days overdue (then by number of items)"),
     ),
     "by_age": Bilingual("按逾期时长", "By age"),
     "oldest": Bilingual("最长逾期（天）", "Oldest (days)"),
@@ -128,12 +120,8 @@ _ASSESSMENT: dict[str, Bilingual] = {
     "veto_fired": Bilingual("已触发一票否决", "One-vote veto fired"),
     "veto_clear": Bilingual("未触发", "not fired"),
     "veto_effect": Bilingual(
-        (
-            "一票否决：不论得分，结果定为"
-        ),
-        (
-            "One-vote veto: whatever the points, the result is"
-        ),
+        ("一票否决：不论得分，结果定为"),
+        ("One-vote veto: whatever the points, the result is"),
     ),
     "deductions": Bilingual("扣分项", "Deductions"),
     "formula": Bilingual("计分方法", "How the score is computed"),

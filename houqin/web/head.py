@@ -9,36 +9,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from houqin.bilingual import Bilingual
 from houqin.items import reassign, waive
 from houqin.launch import launch, plan_items
-from houqin.models import Person, PlanRun, School
+from houqin.models import Person, PlanRun
 from houqin.people import bind_role, get_person, role_bindings
 from houqin.periods import parse_period
+from houqin.plan_runs import counts_by_run, runs_of
 from houqin.plan_specs import PlanTemplate
 from houqin.roles import ROLES, Role
 from houqin.web import forms
-from houqin.web.board import progress
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import BadInput
 from houqin.web.permissions import Viewer, can_manage_school, require
 from houqin.web.render import render
-from houqin.web.staff import readable_item
-from houqin.web.ticks import settle
+from houqin.web.shared import managed_school, readable_item, settle
 
 router = APIRouter()
 Form = Annotated[FormData, Depends(checked_form)]
-
-
-def managed_school(session: Session, viewer: Viewer) -> School:
-    require(viewer.school_id is not None and can_manage_school(viewer, viewer.school_id))
-    school = session.get(School, viewer.school_id)
-    assert school is not None
-    return school
 
 
 def _plans(request: Request) -> dict[str, PlanTemplate]:
@@ -53,18 +45,6 @@ def _template(request: Request, key: str | None) -> PlanTemplate:
     return plans[key]
 
 
-def runs_of(session: Session, school_ids: list[int], limit: int | None = None) -> list[PlanRun]:
-    return list(
-        session.scalars(
-            select(PlanRun)
-            .where(PlanRun.school_id.in_(school_ids))
-            .options(joinedload(PlanRun.template), joinedload(PlanRun.school))
-            .order_by(PlanRun.launched_at.desc(), PlanRun.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 @router.get("/head")
 def dashboard(request: Request, viewer: User, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
@@ -74,7 +54,7 @@ def dashboard(request: Request, viewer: User, session: DB, now: Now) -> Response
         "head.html.j2",
         school=school,
         runs=runs,
-        counts=progress(session, [r.id for r in runs], now),
+        counts=counts_by_run(session, [r.id for r in runs], now),
         plans=_plans(request),
     )
 
