@@ -88,7 +88,7 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     )
 
     say("4. 启动计划 Launch plans (Prefect flow runs)")
-    from flows.launch_plan import launch_plan
+    from flows.launch_plan import launch_plan  # deliberate: Prefect loads only for the demo
 
     for key, period in PLANS:
         launched = asyncio.run(
@@ -139,7 +139,7 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
 
 def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Each working morning a sweep; each day owners tick what is due, some late or never."""
-    from flows.sweep import sweep
+    from flows.sweep import sweep  # deliberate: Prefect loads only for the demo
 
     counts = {"on_time": 0, "late": 0, "left": 0, "sweeps": 0}
     book = load_calendars(get_settings())

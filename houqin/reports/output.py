@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from houqin.errors import UserError
-from houqin.reports import charts, xlsx
+from houqin.reports import charts, sheets, xlsx
 from houqin.reports.assessment import Assessment
 from houqin.reports.completion import STATUS_KEYS, CompletionReport
 from houqin.reports.labels import pick_lang, words
@@ -50,8 +50,6 @@ def digest_text(digest: OverdueDigest, lang: str = "zh-CN") -> tuple[str, str]:
 
 
 def _workbook(report: Report, lang: str) -> Any:
-    from houqin.reports import sheets
-
     if isinstance(report, CompletionReport):
         return sheets.completion(report, lang)
     if isinstance(report, OverdueDigest):

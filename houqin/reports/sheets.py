@@ -6,6 +6,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from houqin.clock import as_local
 from houqin.reports import xlsx
 from houqin.reports.assessment import Assessment
 from houqin.reports.completion import STATUS_KEYS, CompletionReport, Tally
@@ -155,8 +156,6 @@ def _tally(t: Tally) -> list[Any]:
 
 
 def _local(instant: Any, tz: str) -> Any:
-    from houqin.clock import as_local
-
     return None if instant is None else as_local(instant, tz).naive()
 
 
