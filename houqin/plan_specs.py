@@ -19,9 +19,20 @@ from houqin.roles import ROLES, Role
 PERIODS = ("school_year", "autumn_term", "spring_term")
 EVIDENCE = ("none", "note", "number", "photo")
 SEASONS = (
-    "january", "february", "march", "april", "may", "june", "july",
-    "august", "september", "october", "november", "december", "annual",
-)  # fmt: skip
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "annual",
+)
 DEFAULT_DUE_TIME = time(18, 0)
 DEFAULT_REMIND = (3, 1, 0)  # working days before the deadline; 0 = the due morning
 DEFAULT_ESCALATE = (1, 3)  # working days after: the owner's supervisor, then leadership

@@ -111,9 +111,21 @@ def assess(
     by_points = standard.band(total)
     band = standard.bands[-1] if any(v.fired for v in vetoes) else by_points
     return Assessment(
-        standard, school.code, school.name, school.timezone, window, now, kpis, deductions,
-        vetoes, points, deducted, total, by_points, band,
-    )  # fmt: skip
+        standard,
+        school.code,
+        school.name,
+        school.timezone,
+        window,
+        now,
+        kpis,
+        deductions,
+        vetoes,
+        points,
+        deducted,
+        total,
+        by_points,
+        band,
+    )
 
 
 def _fact(facts: dict[str, tuple[float, list[str]]], key: str) -> tuple[float, tuple[str, ...]]:

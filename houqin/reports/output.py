@@ -42,8 +42,9 @@ def digest_text(digest: OverdueDigest, lang: str = "zh-CN") -> tuple[str, str]:
     """(subject, body) of the digest as a plain-text e-mail."""
     code = pick_lang(lang)
     template = environment().get_template(f"overdue.{code}.txt.j2")
-    module = template.make_module({"d": digest, "w": words(code), "lang": code,
-                                   "tz": digest.timezone})  # fmt: skip
+    module = template.make_module(
+        {"d": digest, "w": words(code), "lang": code, "tz": digest.timezone}
+    )
     # The template sets the subject too, so each language's wording stays in one file.
     subject = " ".join(str(vars(module)["subject"]).split())
     return subject, str(module).strip() + "\n"
