@@ -25,22 +25,10 @@ MARKER = "# deliberate:"
 # The entry layer: what a person or a process starts (the CLI, the web app, the demo). It may
 # start flows through Prefect; everything else in PACKAGES is the core, which may not.
 ENTRY_LAYER = (
-    "houqin.cli",  # and houqin.cli.* once the CLI is a package
-    "houqin.report_cli",  # these three become modules of houqin.cli
-    "houqin.web_cli",
-    "houqin.deploy_cli",
-    "houqin.web",  # and houqin.web.*
+    "houqin.cli",  # the `houqin` command, and everything under it
+    "houqin.web",  # the web UI, and everything under it
     "houqin.demo",  # replays a season through the launch and sweep flows
 )
-# Function-level imports in these four files are fixed by the CLI package (houqin/cli/) being
-# written in parallel; until then their function-level imports are neither checked nor followed
-# for cycles. Delete this set, and its two uses below, with the four files.
-CLI_UNTIL_PACKAGE = {
-    "houqin/cli.py",
-    "houqin/report_cli.py",
-    "houqin/web_cli.py",
-    "houqin/deploy_cli.py",
-}
 
 
 @dataclass(frozen=True)
@@ -51,7 +39,7 @@ class Import:
     names: tuple[str, ...]  # dotted names the statement may load (module, or module.attribute)
     in_function: bool
     type_checking: bool  # under ``if TYPE_CHECKING:``: never executed
-    text: str  # the statement's first line, with its comment
+    text: str  # the statement's lines, with their comments (the marker may end any of them)
 
 
 def module_name(path: Path) -> str:
@@ -115,19 +103,17 @@ def imports_of(module: str) -> tuple[Import, ...]:
                 names,
                 in_function,
                 type_checking,
-                lines[node.lineno - 1].strip(),
+                " ".join(ln.strip() for ln in lines[node.lineno - 1 : node.end_lineno]),
             )
         )
     return tuple(found)
 
 
-def project_edges(module: str, *, follow_unfixed_cli: bool = True) -> set[str]:
+def project_edges(module: str) -> set[str]:
     """The project modules ``module`` imports (a package's ``__init__`` when named as such)."""
     edges = set()
     for imp in imports_of(module):
         if imp.type_checking:
-            continue
-        if not follow_unfixed_cli and imp.in_function and imp.path in CLI_UNTIL_PACKAGE:
             continue
         for name in imp.names:
             target = resolve(name)
@@ -185,9 +171,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_cycle_among_the_modules_of_houqin_calendars_and_notifications() -> None:
     graph = {
-        m: {t for t in project_edges(m, follow_unfixed_cli=False) if in_packages(t)}
-        for m in modules()
-        if in_packages(m)
+        m: {t for t in project_edges(m) if in_packages(t)} for m in modules() if in_packages(m)
     }
 
     assert cycles(graph) == []
@@ -199,9 +183,7 @@ def test_an_import_inside_a_function_says_why() -> None:
         for m in modules()
         if in_packages(m)
         for imp in imports_of(m)
-        if imp.in_function
-        and imp.path not in CLI_UNTIL_PACKAGE
-        and not re.search(re.escape(MARKER) + r"\s*\S", imp.text)
+        if imp.in_function and not re.search(re.escape(MARKER) + r"\s*\S", imp.text)
     ]
 
     assert hidden == [], f"move these to the top of the module, or end the line with {MARKER} why"
@@ -248,6 +230,7 @@ def test_the_checks_see_what_they_check() -> None:
     assert marked and MARKER in marked[0].text
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert "houqin.items" in core_modules() and "houqin.web.app" not in core_modules()
+    assert "houqin.cli.items" not in core_modules()
 
 
 # -- docs/architecture.md -----------------------------------------------------------------------
