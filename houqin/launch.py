@@ -70,8 +70,8 @@ def plan_items(
     try:
         school_year = book.school_year(period.school_year)
     except NotFound as exc:  # a period without its calendar file is a missing file, as a plan's
-        missing = f"{book.directory}/{period.school_year}.yaml"
-        raise ValidationFailed([Problem(missing, None, "--period", str(exc))]) from None
+        calendar = f"{book.directory}/{period.school_year}.yaml"
+        raise ValidationFailed([Problem(calendar, None, "--period", str(exc))]) from None
     planned = []
     for position, spec in enumerate(template.items):
         due = resolve_due(
