@@ -98,13 +98,13 @@ def complete(
     missing = {"note": note is None, "number": number is None, "photo": not photos}
     if missing.get(item.evidence_kind):
         needs = {
-            "note": ("一段文字说明", "a note"),
-            "number": ("一个数字", "a number"),
-            "photo": ("至少一张照片", "at least one photo"),
+            "note": Bilingual("一段文字说明", "a note"),
+            "number": Bilingual("一个数字", "a number"),
+            "photo": Bilingual("至少一张照片", "at least one photo"),
         }[item.evidence_kind]
         raise BadInput(
-            f"完成此事项需要提供{needs[0]}。未做任何更改。",
-            f"Completing this item needs {needs[1]}. Nothing was changed.",
+            f"完成此事项需要提供{needs.zh}。未做任何更改。",
+            f"Completing this item needs {needs.en}. Nothing was changed.",
             back=f"/items/{item.id}",
         )
     for n in steps:
@@ -119,9 +119,8 @@ def complete(
         photos,
         request.state.on_rollback,
     )
-    message = settle(
+    return settle(
         session,
         item,
         lambda: tick(session, item=item, by=by, now=now, note=note, number=number, photos=paths),
     )
-    return message
