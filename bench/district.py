@@ -23,7 +23,7 @@ from houqin.db import make_engine, unit_of_work
 from houqin.launch import launch
 from houqin.migrate import upgrade
 from houqin.models import Item, School
-from houqin.plan_templates import PlanTemplate
+from houqin.plan_specs import PlanTemplate
 from houqin.reminders import steps_for
 from houqin.roles import ROLES
 

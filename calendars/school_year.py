@@ -1,7 +1,8 @@
 """One school year's calendar file: its anchors, holiday arrangements and per-date overrides.
 
-The file is read from YAML *nodes*, not plain values, so that every problem names its line, and
-so that a bad date such as 2027-02-30 is reported instead of crashing the YAML loader.
+The file is read from YAML *nodes* (``houqin.yaml_reader``, as every file a user writes), so that
+every problem names its line, and so that a bad date such as 2027-02-30 is reported instead of
+crashing the YAML loader.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from houqin.errors import NotFound, Problem, UserError
+from houqin.errors import NotFound, Problem, UserError, ValidationFailed
+from houqin.yaml_reader import NodeReader, compose
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 FILE_NAME = re.compile(r"^(\d{4})-(\d{4})\.yaml$")
@@ -117,29 +118,18 @@ def read_school_year(path: str, text: str) -> tuple[SchoolYear | None, list[Prob
     if second != first + 1:
         return None, [Problem(path, None, "", f"{first}-{second}: years must be consecutive")]
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        return None, [Problem(path, line, "", f"not valid YAML: {exc}")]
-    if root is None:
-        return None, [Problem(path, 1, "", "the file is empty")]
+        root = compose(text, path)
+    except ValidationFailed as exc:
+        return None, exc.problems
     year = reader.read(root, first)
     return (year if not reader.problems else None), reader.problems
 
 
-class _Reader:
+class _Reader(NodeReader):
     """Walks the YAML node tree, collecting every problem rather than stopping at the first."""
 
-    def __init__(self, path: str):
-        self.path = path
-        self.problems: list[Problem] = []
-
-    def fail(self, node: Node, where: str, message: str) -> None:
-        self.problems.append(Problem(self.path, node.start_mark.line + 1, where, message))
-
     def read(self, root: Node, first: int) -> SchoolYear | None:
-        top = self.mapping(root, "", TOP_FIELDS, required=("school_year", *REQUIRED_SECTIONS))
+        top = self.fields(root, "", TOP_FIELDS, ("school_year", *REQUIRED_SECTIONS))
         if top is None:
             return None
         key = f"{first}-{first + 1}"
@@ -156,16 +146,16 @@ class _Reader:
         anchors = self.anchors(top, bounds)
         arrangements = self.arrangements(top.get("holiday_arrangements"), first)
         off, work = self.overrides(top.get("overrides"), bounds)
-        return SchoolYear(key, first, self.path, timezone, anchors, off, work, arrangements)
+        return SchoolYear(key, first, self.file, timezone, anchors, off, work, arrangements)
 
     def anchors(self, top: dict[str, Node], bounds: tuple[date, date]) -> dict[str, date]:
         anchors: dict[str, date] = {}
         nodes: dict[str, Node] = {}
         for section, entries in SECTIONS.items():
-            body = self.mapping(top[section], section, tuple(entries)) if section in top else None
+            body = self.fields(top[section], section, entries) if section in top else None
             for entry, node in (body or {}).items():
                 where = f"{section}.{entry}"
-                fields = self.mapping(node, where, ("start", "end"), required=("start", "end"))
+                fields = self.fields(node, where, ("start", "end"), ("start", "end"))
                 span = self.span(fields or {}, where, bounds)
                 if span is not None:
                     name = entries[entry]
@@ -209,23 +199,23 @@ class _Reader:
         if node is None:
             return found
         fields = ("status", "source", "days_off", "workdays")
-        for key, body_node in (self.mapping(node, "holiday_arrangements", None) or {}).items():
+        for key, body_node in self.entries(node, "holiday_arrangements"):
             where = f"holiday_arrangements.{key}"
             if not key.isdigit() or int(key) not in (first, first + 1):
                 self.fail(body_node, where, f"the year must be {first} or {first + 1}")
                 continue
-            body = self.mapping(body_node, where, fields, required=("status",))
+            body = self.fields(body_node, where, fields, ("status",))
             if body is None:
                 continue
             year, line = int(key), _key_line(node, key)
-            status = self.text(body["status"], f"{where}.status") if "status" in body else None
+            status = self.text(body.get("status"), f"{where}.status")
             if status is not None and status not in STATUSES:
                 self.fail(body["status"], f"{where}.status", "must be provisional or official")
-            source = self.text(body["source"], f"{where}.source") if "source" in body else None
+            source = self.text(body.get("source"), f"{where}.source")
             if status == "official" and not source:
                 self.problems.append(
                     Problem(
-                        self.path,
+                        self.file,
                         line,
                         f"{where}.source",
                         "an official arrangement needs its source (the notice's number)",
@@ -236,7 +226,7 @@ class _Reader:
             work = self.dated(body.get("workdays"), f"{where}.workdays", bounds, spans=False)
             self.clash(body.get("workdays"), f"{where}.workdays", off, work)
             found[year] = HolidayArrangement(
-                year, status or "provisional", source or "", off, work, self.path, line
+                year, status or "provisional", source or "", off, work, self.file, line
             )
         return found
 
@@ -245,7 +235,7 @@ class _Reader:
     ) -> tuple[dict[date, str], dict[date, str]]:
         if node is None:
             return {}, {}
-        body = self.mapping(node, "overrides", ("days_off", "workdays")) or {}
+        body = self.fields(node, "overrides", ("days_off", "workdays")) or {}
         off = self.dated(body.get("days_off"), "overrides.days_off", bounds, spans=True)
         work = self.dated(body.get("workdays"), "overrides.workdays", bounds, spans=False)
         self.clash(body.get("workdays"), "overrides.workdays", off, work)
@@ -272,10 +262,10 @@ class _Reader:
         allowed = ("date", "start", "end", "name") if spans else ("date", "name")
         for i, item in enumerate(node.value):
             at = f"{where}[{i}]"
-            body = self.mapping(item, at, allowed, required=("name",))
+            body = self.fields(item, at, allowed, ("name",))
             if body is None:
                 continue
-            name = (self.text(body["name"], f"{at}.name") if "name" in body else None) or ""
+            name = self.text(body.get("name"), f"{at}.name") or ""
             days: list[date] = []
             if "date" in body and ("start" in body or "end" in body):
                 self.fail(item, at, "give either date or start and end, not both")
@@ -290,11 +280,11 @@ class _Reader:
             elif spans and ("start" in body or "end" in body):
                 for part in ("start", "end"):
                     if part not in body:
-                        self.fail(item, f"{at}.{part}", "required field is missing")
+                        self.fail(item, f"{at}.{part}", "missing required field")
                 span = self.span(body, at, bounds)
                 days = [] if span is None else _days(*span)
             else:
-                self.fail(item, f"{at}.date", "required field is missing")
+                self.fail(item, f"{at}.date", "missing required field")
             for day in days:
                 # Two names on one day (2028: 中秋 falls on 国庆) are joined, not an error.
                 if day in out and name not in out[day].split("、"):
@@ -302,37 +292,6 @@ class _Reader:
                 else:
                     out.setdefault(day, name)
         return out
-
-    def mapping(
-        self,
-        node: Node,
-        where: str,
-        allowed: tuple[str, ...] | None,
-        required: tuple[str, ...] = (),
-    ) -> dict[str, Node] | None:
-        if not isinstance(node, MappingNode):
-            self.fail(node, where, "must be a mapping of field: value")
-            return None
-        out: dict[str, Node] = {}
-        for key_node, value in node.value:
-            key = str(key_node.value)
-            sub = f"{where}.{key}" if where else key
-            if allowed is not None and key not in allowed:
-                self.fail(key_node, sub, f"unknown field (expected one of: {', '.join(allowed)})")
-            elif key in out:
-                self.fail(key_node, sub, "field given twice")
-            else:
-                out[key] = value
-        for key in required:
-            if key not in out:
-                self.fail(node, f"{where}.{key}" if where else key, "required field is missing")
-        return out
-
-    def text(self, node: Node, where: str) -> str | None:
-        if not isinstance(node, ScalarNode) or not str(node.value).strip():
-            self.fail(node, where, "must be a non-empty text")
-            return None
-        return str(node.value)
 
     def date(self, node: Node, where: str) -> date | None:
         raw = str(node.value) if isinstance(node, ScalarNode) else ""

@@ -17,6 +17,7 @@ import chinese_calendar
 from chinese_calendar.constants import Holiday
 
 from houqin.errors import NotFound, Problem, ValidationFailed
+from houqin.text_files import read_text
 
 from .school_year import FILE_NAME, HolidayArrangement, SchoolYear, read_school_year
 
@@ -222,7 +223,12 @@ def load_book(directory: Path | None = None) -> CalendarBook:
     for path in sorted(directory.glob("*.yaml")):
         if not FILE_NAME.match(path.name):
             continue  # other YAML (a school's notes) is not a calendar file
-        school_year, found = read_school_year(str(path), path.read_text(encoding="utf-8"))
+        try:
+            text = read_text(path)
+        except ValidationFailed as exc:
+            problems += exc.problems
+            continue
+        school_year, found = read_school_year(str(path), text)
         problems += found
         if school_year is not None:
             years.append(school_year)

@@ -33,8 +33,13 @@ def assessment(
     engine = make_engine(settings)
     try:
         with unit_of_work(engine) as session:
-            result = assess(session, standard=get_standard(standard),
-                            school=get_school(session, school), period=period, now=now)  # fmt: skip
+            result = assess(
+                session,
+                standard=get_standard(standard),
+                school=get_school(session, school),
+                period=period,
+                now=now,
+            )
     finally:
         engine.dispose()  # a flow run is short: leave no pooled connections behind
     folder = Path(out_dir) if out_dir else settings.data_dir / "reports"

@@ -42,10 +42,11 @@ def overdue_digest(
         with transaction(settings) as session:
             codes = list(session.scalars(select(School.code).order_by(School.code)))
         return {
-            code: overdue_digest.fn(school=code, sent=sent, lang=lang, today=today,
-                                    out_dir=out_dir, deliver=deliver)
+            code: overdue_digest.fn(
+                school=code, sent=sent, lang=lang, today=today, out_dir=out_dir, deliver=deliver
+            )
             for code in codes
-        }  # fmt: skip
+        }
     scope = overdue.scope_of(school=school, district=district)
     engine = make_engine(settings)
     try:
@@ -65,10 +66,17 @@ def overdue_digest(
         )
         print(f"digest queued for {queued} leaders and delivered")
     return {
-        "scope": scope, "subject": subject, "text": text, "html": output.html(digest, lang),
-        "html_path": str(html_path), "pdf_path": str(pdf_path), "total": digest.total,
-        "newly": digest.newly_count, "resolved": digest.resolved_count, "sent": sent,
-    }  # fmt: skip
+        "scope": scope,
+        "subject": subject,
+        "text": text,
+        "html": output.html(digest, lang),
+        "html_path": str(html_path),
+        "pdf_path": str(pdf_path),
+        "total": digest.total,
+        "newly": digest.newly_count,
+        "resolved": digest.resolved_count,
+        "sent": sent,
+    }
 
 
 def _deliver(

@@ -19,16 +19,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from houqin import audit
+from houqin.bilingual import Bilingual
 from houqin.errors import NotFound, UserError
 from houqin.models import Account, Person, School
 
-# role -> (中文, English); what each may do is decided in houqin/web/permissions.py
-ROLES: dict[str, tuple[str, str]] = {
-    "staff": ("员工", "Staff"),
-    "supervisor": ("主管", "Supervisor"),
-    "logistics_head": ("后勤主任", "Head of logistics"),
-    "leadership": ("校领导", "School leadership"),
-    "district": ("区教育局", "District office"),
+# what each role may do is decided in houqin/web/permissions.py
+ROLES: dict[str, Bilingual] = {
+    "staff": Bilingual("员工", "Staff"),
+    "supervisor": Bilingual("主管", "Supervisor"),
+    "logistics_head": Bilingual("后勤主任", "Head of logistics"),
+    "leadership": Bilingual("校领导", "School leadership"),
+    "district": Bilingual("区教育局", "District office"),
 }
 NEEDS_PERSON = ("staff", "supervisor")
 MIN_PASSWORD = 8
@@ -41,8 +42,7 @@ def default_hasher() -> PasswordHasher:
 
 
 def role_label(role: str, lang: str = "zh-CN") -> str:
-    zh, en = ROLES.get(role, (role, role))
-    return zh if lang.startswith("zh") else en
+    return ROLES.get(role, Bilingual(role)).label(lang)
 
 
 def _check_role(role: str) -> None:

@@ -87,7 +87,7 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     )
 
     say("4. 启动计划 Launch plans (Prefect flow runs)")
-    from flows.launch_plan import run_launch_plan
+    from flows.launch_plan import run_launch_plan  # deliberate: Prefect loads only for the demo
 
     for key, period in PLANS:
         launched = run_launch_plan(
@@ -134,7 +134,7 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
 
 def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Each working morning a sweep; each day owners tick what is due, some late or never."""
-    from flows.sweep import sweep
+    from flows.sweep import sweep  # deliberate: Prefect loads only for the demo
 
     counts = {"on_time": 0, "late": 0, "left": 0, "sweeps": 0}
     book = load_calendars(get_settings())
@@ -164,7 +164,7 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
                 for n, step in enumerate(item.steps, 1):
                     if not step["done"]:
                         tick(s, item=item, by=owner, now=clock.moment(day, "10:00", tz), step=n)
-                note, number, photo_path = _evidence(item, photo)
+                note, number, photos = _evidence(item, photo)
                 try:
                     tick(
                         s,
@@ -173,7 +173,7 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
                         now=clock.moment(day, "16:00", tz),
                         note=note,
                         number=number,
-                        photo=photo_path,
+                        photos=photos,
                     )
                 except UserError:  # a dependency still open: it waits, as it would for a person
                     continue
@@ -184,10 +184,10 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
     return counts
 
 
-def _evidence(item: Item, photo: Path) -> tuple[str | None, float | None, str | None]:
-    """(note, number, photo) as the item's evidence policy asks."""
+def _evidence(item: Item, photo: Path) -> tuple[str | None, float | None, list[str]]:
+    """(note, number, photos) as the item's evidence policy asks."""
     return (
         "已按要求完成 / done as required" if item.evidence_kind == "note" else None,
         float(item.headcount or 1) if item.evidence_kind == "number" else None,
-        str(photo) if item.evidence_kind == "photo" else None,
+        [str(photo)] if item.evidence_kind == "photo" else [],
     )

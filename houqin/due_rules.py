@@ -21,9 +21,17 @@ Unit = Literal["days", "weeks", "workdays"]
 
 TERM_ANCHORS: frozenset[str] = frozenset({"term.start", "term.end", "term.finals"})
 _EVENTS = (
-    "autumn_term", "winter_break", "spring_term", "summer_break", "autumn_finals",
-    "spring_finals", "gaokao", "zhongkao", "safety_month", "quality_month",
-)  # fmt: skip
+    "autumn_term",
+    "winter_break",
+    "spring_term",
+    "summer_break",
+    "autumn_finals",
+    "spring_finals",
+    "gaokao",
+    "zhongkao",
+    "safety_month",
+    "quality_month",
+)
 KNOWN_ANCHORS: frozenset[str] = TERM_ANCHORS | {
     f"{e}.{edge}" for e in _EVENTS for edge in ("start", "end")
 }

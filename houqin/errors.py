@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from houqin.bilingual import Bilingual
+
 
 class UserError(Exception):
-    """A problem with the user's input; the CLI prints it on one line and exits 2."""
+    """A problem with the user's input; the CLI prints it on one line and exits 2.
+
+    Raised with a ``Bilingual`` message (a reminder link's refusal, read on a phone in either
+    language), it keeps it as ``text`` for the web page; otherwise ``text`` is None.
+    """
+
+    def __init__(self, message: str | Bilingual = "") -> None:
+        self.text = message if isinstance(message, Bilingual) else None
+        super().__init__(str(message))
 
 
 class SetupError(UserError):

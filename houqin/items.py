@@ -8,6 +8,7 @@ first and makes that UPDATE its first write, so an action that raises has writte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -102,19 +103,25 @@ def tick(
     now: datetime,
     note: str | None = None,
     number: float | None = None,
+    photos: Sequence[str] = (),
     photo: str | None = None,
     step: int | None = None,
 ) -> str:
-    """Tick a sub-step (``step``, 1-based) or complete the item with its evidence."""
+    """Tick a sub-step (``step``, 1-based) or complete the item with its evidence.
+
+    ``photos`` are stored photo paths, each an evidence row; ``photo`` is one more, for callers
+    that pass a single photo.
+    """
     if item.status != "open":
         raise UserError(f"item {item.id} is {item.status}, not open")
     if step is not None:
         return _tick_step(session, item=item, by=by, now=now, step=step, done=True)
-    given = {"note": note, "number": number, "photo": photo}
-    if given.get(item.evidence_kind, "") is None:
+    paths = [*([photo] if photo is not None else []), *photos]
+    given = {"note": note is not None, "number": number is not None, "photo": bool(paths)}
+    if not given.get(item.evidence_kind, True):
         kind = item.evidence_kind
         raise UserError(f"item {item.id} needs evidence: a {kind} (--{kind})")
-    blocking = _open_dependencies(session, item)
+    blocking = [f"{dep.key} (#{dep.id})" for dep in open_dependencies(session, item)]
     if blocking:
         raise UserError(
             f"item {item.id} depends on open items: {', '.join(blocking)}; "
@@ -122,32 +129,32 @@ def tick(
         )
     late = now > item.due_at
     _change(session, item, status="done", completed_by_id=by.id, completed_at=now, late=late)
-    for kind, value in (("note", note), ("number", number), ("photo", photo)):
-        if value is not None:
-            session.add(
-                Evidence(
-                    item_id=item.id,
-                    kind=kind,
-                    note=value if kind == "note" else None,
-                    number=float(value) if kind == "number" else None,
-                    path=value if kind == "photo" else None,
-                    actor=by.code,
-                    created_at=now,
-                )
-            )
+    evidence: list[Evidence] = []
+    if note is not None:
+        evidence.append(Evidence(kind="note", note=note))
+    if number is not None:
+        evidence.append(Evidence(kind="number", number=float(number)))
+    evidence += [Evidence(kind="photo", path=path) for path in paths]
+    for row in evidence:
+        row.item_id, row.actor, row.created_at = item.id, by.code, now
+        session.add(row)
+    where = {"school_id": item.school_id, "run_id": item.run_id, "item_id": item.id}
+    first = paths[0] if paths else None
     audit.record(
         session,
         actor=by.code,
         action="item.tick",
         at=now,
-        school_id=item.school_id,
-        run_id=item.run_id,
-        item_id=item.id,
+        **where,
         late=late,
         note=note,
         number=number,
-        photo=photo,
+        photo=first,
     )
+    if len(paths) > 1:  # the first photo is the tick's; the others are listed as added photos
+        audit.record(
+            session, actor=by.code, action="item.photos", at=now, **where, photos=paths[1:]
+        )
     return "done (late)" if late else "done"
 
 
@@ -235,12 +242,14 @@ def waive(session: Session, *, item: Item, by: str, now: datetime, reason: str) 
     return "waived"
 
 
-def _open_dependencies(session: Session, item: Item) -> list[str]:
-    if not item.depends_on:
+def open_dependencies(session: Session, item: Item) -> list[Item]:
+    """The open items of its run that an open item waits for (``depends_on``)."""
+    if not item.depends_on or item.status != "open":
         return []
-    rows = session.execute(
-        select(Item.id, Item.key).where(
-            Item.run_id == item.run_id, Item.key.in_(item.depends_on), Item.status == "open"
+    return list(
+        session.scalars(
+            select(Item).where(
+                Item.run_id == item.run_id, Item.key.in_(item.depends_on), Item.status == "open"
+            )
         )
     )
-    return [f"{key} (#{item_id})" for item_id, key in rows]

@@ -22,7 +22,7 @@ from houqin.errors import NotFound, Problem, ValidationFailed
 from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
 from houqin.people import role_bindings
 from houqin.periods import Period, parse_period
-from houqin.plan_templates import ItemSpec, PlanTemplate
+from houqin.plan_specs import ItemSpec, PlanTemplate
 from houqin.roles import role_label
 
 

@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from houqin.bilingual import Bilingual
 from houqin.errors import UserError
 from houqin.models import UsedLink
 from houqin.settings import Settings
@@ -29,7 +30,12 @@ DEFAULT_TTL_DAYS = 14
 
 
 class LinkError(UserError):
-    """An expired, forged, malformed or already used link."""
+    """An expired, forged, malformed or already used link; its ``text`` is in both languages."""
+
+
+EXPIRED = Bilingual("链接已过期", "this link has expired; open Houqin and log in")
+INVALID = Bilingual("链接无效", "this link is not valid")
+USED = Bilingual("链接已使用", "this link was already used")
 
 
 @dataclass(frozen=True)
@@ -67,9 +73,9 @@ def read_token(
     try:
         item_id, person_id, nonce = signer.loads(token, max_age=ttl_days * 86400)
     except SignatureExpired:
-        raise LinkError("this link has expired; open Houqin and log in / 链接已过期") from None
+        raise LinkError(EXPIRED) from None
     except (BadSignature, ValueError, TypeError):
-        raise LinkError("this link is not valid / 链接无效") from None
+        raise LinkError(INVALID) from None
     return LinkClaim(int(item_id), int(person_id), str(nonce))
 
 
@@ -81,4 +87,4 @@ def use_token(session: Session, claim: LinkClaim, *, now: datetime) -> None:
     """
     used = {"nonce": claim.nonce, "item_id": claim.item_id, "used_at": now}
     if session.scalar(_USE, used) is None:
-        raise LinkError("this link was already used / 链接已使用")
+        raise LinkError(USED)

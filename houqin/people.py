@@ -1,21 +1,18 @@
-"""Rosters: schools, staff, their contact addresses, supervisors and the roles they hold.
+"""People: schools, staff, their contact addresses, supervisors and the roles they hold.
 
-``houqin people import`` reads a CSV or YAML roster, checks every row first, and only then
-writes: a roster with any error changes nothing. Role columns take the stable English key
-(``logistics_head``) or its Chinese label (``后勤主任``).
+``houqin people import`` reads a CSV or YAML roster (``houqin.roster``), checks every row against
+the school's ledger first, and only then writes: a roster with any error changes nothing. Role
+columns take the stable English key (``logistics_head``) or its Chinese label (``后勤主任``).
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import yaml
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -24,29 +21,11 @@ from houqin.db import rowcount
 from houqin.errors import NotFound, Problem, ValidationFailed
 from houqin.models import Item, Person, RoleBinding, School
 from houqin.roles import ROLES, Role
+from houqin.roster import CHANNEL_FIELDS, Roster, RosterRow, read_roster
+from houqin.yaml_reader import suggest
 
-CHANNEL_FIELDS = ("email", "wecom", "dingtalk", "feishu", "webhook")
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass
-class RosterRow:
-    line: int
-    code: str
-    name: str
-    roles: list[str]
-    supervisor: str | None
-    addresses: dict[str, str]
-    lang: str = "zh-CN"
-    active: bool = True
-
-
-@dataclass
-class Roster:
-    path: str
-    school: dict[str, Any] | None
-    rows: list[RosterRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -64,98 +43,6 @@ def _role_lookup(extra: Iterable[Role]) -> dict[str, str]:
         lookup[role.key] = role.key
         lookup[role.zh] = role.key
     return lookup
-
-
-def read_roster(path: Path) -> Roster:
-    """Parse a roster file into rows; syntax problems raise ValidationFailed with the line."""
-    if not path.exists():
-        raise NotFound(f"roster file not found: {path}")
-    if path.suffix.lower() == ".csv":
-        return _read_csv(path)
-    if path.suffix.lower() in (".yaml", ".yml"):
-        return _read_yaml(path)
-    raise ValidationFailed([Problem(str(path), None, "", "roster must be .csv, .yaml or .yml")])
-
-
-def _split(value: str) -> list[str]:
-    return [p.strip() for p in re.split(r"[;；、,，]", value or "") if p.strip()]
-
-
-def _read_csv(path: Path) -> Roster:
-    roster = Roster(str(path), None)
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"code", "name"} - set(reader.fieldnames or [])
-        if missing:
-            raise ValidationFailed(
-                [Problem(str(path), 1, ", ".join(sorted(missing)), "missing column")]
-            )
-        for record in reader:
-            line = reader.line_num
-            roster.rows.append(
-                RosterRow(
-                    line=line,
-                    code=(record.get("code") or "").strip(),
-                    name=(record.get("name") or "").strip(),
-                    roles=_split(record.get("roles") or ""),
-                    supervisor=(record.get("supervisor") or "").strip() or None,
-                    addresses={
-                        k: (record.get(k) or "").strip()
-                        for k in CHANNEL_FIELDS
-                        if (record.get(k) or "").strip()
-                    },
-                    lang=(record.get("lang") or "zh-CN").strip() or "zh-CN",
-                    active=(record.get("active") or "yes").strip().lower()
-                    not in ("no", "false", "0", "否"),
-                )
-            )
-    return roster
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping, as ``__line__``."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_yaml(path: Path) -> Roster:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise ValidationFailed(
-            [Problem(str(path), None if line is None else line + 1, "", f"not valid YAML: {exc}")]
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("people"), list):
-        raise ValidationFailed([Problem(str(path), 1, "people", "expected a list of people")])
-    school = data.get("school")
-    roster = Roster(str(path), dict(school) if isinstance(school, dict) else None)
-    for entry in data["people"]:
-        if not isinstance(entry, dict):
-            raise ValidationFailed([Problem(str(path), None, "people", "each entry is a mapping")])
-        roles = entry.get("roles") or []
-        roster.rows.append(
-            RosterRow(
-                line=entry["__line__"],
-                code=str(entry.get("code") or "").strip(),
-                name=str(entry.get("name") or "").strip(),
-                roles=_split(roles) if isinstance(roles, str) else [str(r) for r in roles],
-                supervisor=str(entry["supervisor"]) if entry.get("supervisor") else None,
-                addresses={
-                    k: str(v) for k, v in (entry.get("addresses") or {}).items() if k != "__line__"
-                },
-                lang=str(entry.get("lang") or "zh-CN"),
-                active=bool(entry.get("active", True)),
-            )
-        )
-    return roster
 
 
 def _validate(roster: Roster, existing: dict[str, Person], lookup: dict[str, str]) -> list[Problem]:
@@ -189,9 +76,9 @@ def _validate(roster: Roster, existing: dict[str, Person], lookup: dict[str, str
         row.roles = resolved
         for channel, address in row.addresses.items():
             if channel not in CHANNEL_FIELDS:
-                bad(
-                    row, f"addresses.{channel}", f"unknown channel; use {', '.join(CHANNEL_FIELDS)}"
-                )
+                known = ", ".join(CHANNEL_FIELDS)
+                hint = suggest(channel, CHANNEL_FIELDS)
+                bad(row, f"addresses.{channel}", f"unknown channel{hint}; use {known}")
             elif channel == "email" and not _EMAIL.match(address):
                 bad(row, "email", f"not an e-mail address: {address!r}")
         if row.supervisor == row.code:
@@ -300,7 +187,7 @@ def _school_for(
             timezone=info.get("timezone") or timezone,
             quiet_start=info.get("quiet_start") or "22:00",
             quiet_end=info.get("quiet_end") or "07:00",
-            channels=_plain(info.get("channels") or {}),
+            channels=info.get("channels") or {},
         )
         session.add(school)
         session.flush()
@@ -346,15 +233,6 @@ def bind_role(
         moved_items=moved,
     )
     return moved
-
-
-def _plain(value: Any) -> Any:
-    """YAML data without the loader's ``__line__`` bookkeeping, at any depth."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def get_school(session: Session, code: str) -> School:

@@ -24,15 +24,23 @@ def report(
     if not location.strip() or not description.strip():
         raise UserError("a repair request needs a location and a description")
     repair = RepairRequest(
-        school_id=school.id, location=location.strip(), description=description.strip(),
-        reported_by=by, reported_at=now,
-    )  # fmt: skip
+        school_id=school.id,
+        location=location.strip(),
+        description=description.strip(),
+        reported_by=by,
+        reported_at=now,
+    )
     session.add(repair)
     session.flush()
     audit.record(
-        session, actor=by, action="repair.report", at=now, school_id=school.id,
-        repair_id=repair.id, location=repair.location,
-    )  # fmt: skip
+        session,
+        actor=by,
+        action="repair.report",
+        at=now,
+        school_id=school.id,
+        repair_id=repair.id,
+        location=repair.location,
+    )
     return repair
 
 
@@ -57,9 +65,14 @@ def respond(session: Session, *, repair_id: int, by: str, now: datetime) -> Repa
     if changed != 1:
         raise UserError(f"repair request {repair_id} was already answered at {repair.responded_at}")
     audit.record(
-        session, actor=by, action="repair.respond", at=now, school_id=repair.school_id,
-        repair_id=repair_id, minutes=_minutes(repair.reported_at, now),
-    )  # fmt: skip
+        session,
+        actor=by,
+        action="repair.respond",
+        at=now,
+        school_id=repair.school_id,
+        repair_id=repair_id,
+        minutes=_minutes(repair.reported_at, now),
+    )
     return repair
 
 
@@ -77,9 +90,14 @@ def complete(session: Session, *, repair_id: int, by: str, now: datetime) -> Rep
     if changed != 1:
         raise UserError(f"repair request {repair_id} was already closed at {repair.completed_at}")
     audit.record(
-        session, actor=by, action="repair.complete", at=now, school_id=repair.school_id,
-        repair_id=repair_id, minutes=_minutes(repair.reported_at, now),
-    )  # fmt: skip
+        session,
+        actor=by,
+        action="repair.complete",
+        at=now,
+        school_id=repair.school_id,
+        repair_id=repair_id,
+        minutes=_minutes(repair.reported_at, now),
+    )
     return repair
 
 

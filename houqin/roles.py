@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from houqin.bilingual import pick
+
 
 @dataclass(frozen=True)
 class Role:
@@ -17,7 +19,7 @@ class Role:
     en: str
 
     def label(self, lang: str = "zh-CN") -> str:
-        return self.zh if lang.startswith("zh") else self.en
+        return pick(self.zh, self.en, lang)
 
 
 _ROLES = [

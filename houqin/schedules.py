@@ -16,7 +16,7 @@ from calendars import CalendarBook, SchoolYear
 from houqin.due_rules import resolve_due
 from houqin.errors import NotFound
 from houqin.periods import TERM_OF
-from houqin.plan_templates import PlanTemplate
+from houqin.plan_specs import PlanTemplate
 
 # After the 07:30 sweep and as the working day starts, so the launch message is read that morning.
 LAUNCH_TIME = time(8, 0)

@@ -15,7 +15,7 @@ from houqin import audit
 from houqin.errors import UserError
 from houqin.models import InspectionScore, School
 from houqin.reports.windows import parse_window
-from houqin.standards import SOURCES, Kpi, Standard
+from houqin.standard_specs import SOURCES, Kpi, Standard
 
 _RANGES = {"percent": (0.0, 100.0), "points": (0.0, 100.0), "count": (0.0, float("inf"))}
 
@@ -39,23 +39,42 @@ def enter(
         raise UserError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     target = standard.entry(kpi)
     if target is None:
-        raise UserError(f"{standard.key} has no KPI, veto or deduction {kpi!r}; enterable: "
-                        f"{', '.join(enterable(standard))}")  # fmt: skip
+        raise UserError(
+            f"{standard.key} has no KPI, veto or deduction {kpi!r}; enterable: "
+            f"{', '.join(enterable(standard))}"
+        )
     if isinstance(target, Kpi):
         _check_kpi(target, source, score)
     elif score != int(score) or (score < 0 and not (note or "").strip()):
-        raise UserError(f"{kpi} takes a whole number of incidents; a negative one withdraws "
-                        "an earlier entry and needs a --note saying why")  # fmt: skip
+        raise UserError(
+            f"{kpi} takes a whole number of incidents; a negative one withdraws "
+            "an earlier entry and needs a --note saying why"
+        )
     entry = InspectionScore(
-        school_id=school.id, period=label, kpi=kpi, source=source, score=score,
-        note=note, entered_by=by, entered_at=now,
-    )  # fmt: skip
+        school_id=school.id,
+        period=label,
+        kpi=kpi,
+        source=source,
+        score=score,
+        note=note,
+        entered_by=by,
+        entered_at=now,
+    )
     session.add(entry)
     session.flush()
     audit.record(
-        session, actor=by, action="score.enter", at=now, school_id=school.id,
-        standard=standard.key, period=label, kpi=kpi, source=source, score=score, note=note,
-    )  # fmt: skip
+        session,
+        actor=by,
+        action="score.enter",
+        at=now,
+        school_id=school.id,
+        standard=standard.key,
+        period=label,
+        kpi=kpi,
+        source=source,
+        score=score,
+        note=note,
+    )
     return entry
 
 
@@ -67,8 +86,10 @@ def enterable(standard: Standard) -> list[str]:
 
 def _check_kpi(kpi: Kpi, source: str, score: float) -> None:
     if kpi.input.kind != "inspection":
-        raise UserError(f"{kpi.key} is measured from the ledger ({kpi.input.kind}); "
-                        "it cannot be entered by hand")  # fmt: skip
+        raise UserError(
+            f"{kpi.key} is measured from the ledger ({kpi.input.kind}); "
+            "it cannot be entered by hand"
+        )
     sources = [s for s, _ in kpi.input.sources]
     if source not in sources:
         raise UserError(f"{kpi.key} is scored by {', '.join(sources)}, not {source}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from calendars import CalendarBook, load_book
 from houqin.errors import NotFound
-from houqin.plan_templates import PlanTemplate, builtin_plans_dir, load_templates
+from houqin.plan_specs import PlanTemplate
+from houqin.plan_templates import builtin_plans_dir, load_templates
 from houqin.settings import Settings
 
 

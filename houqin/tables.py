@@ -6,18 +6,30 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
+from houqin.bilingual import LANGS, Bilingual, is_zh, pick
 from houqin.clock import as_local
 from houqin.models import Item
 
 WEEKDAYS_ZH = "一二三四五六日"
-ITEM_HEADERS = {
-    "zh-CN": ["编号", "学校", "计划", "阶段", "事项", "负责人", "截止", "状态"],
-    "en": ["id", "school", "plan", "phase", "item", "owner", "due", "status"],
-}
+ITEM_COLUMNS = (
+    Bilingual("编号", "id"),
+    Bilingual("学校", "school"),
+    Bilingual("计划", "plan"),
+    Bilingual("阶段", "phase"),
+    Bilingual("事项", "item"),
+    Bilingual("负责人", "owner"),
+    Bilingual("截止", "due"),
+    Bilingual("状态", "status"),
+)
+ITEM_HEADERS = {lang: [column.label(lang) for column in ITEM_COLUMNS] for lang in LANGS}
 STATUS = {
-    "zh-CN": {"open": "未完成", "done": "已完成", "waived": "已免除", "overdue": "已逾期"},
-    "en": {"open": "open", "done": "done", "waived": "waived", "overdue": "OVERDUE"},
+    "open": Bilingual("未完成", "open"),
+    "done": Bilingual("已完成", "done"),
+    "waived": Bilingual("已免除", "waived"),
+    "overdue": Bilingual("已逾期", "OVERDUE"),
 }
+LATE = Bilingual("(逾期完成)", " (late)")
+PROVISIONAL = Bilingual(" 暂定", " prov.")
 
 
 def width(text: str) -> int:
@@ -46,27 +58,26 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def when(instant: datetime, tz: str, lang: str = "zh-CN") -> str:
     local = as_local(instant, tz)
-    if not lang.startswith("zh"):
+    if not is_zh(lang):
         return f"{local:%a %Y-%m-%d %H:%M}"
     return f"{local:%Y-%m-%d}(周{WEEKDAYS_ZH[local.weekday()]}){local:%H:%M}"
 
 
 def item_row(item: Item, now: datetime, lang: str) -> list[str]:
     tz = item.run.school.timezone
-    zh = lang.startswith("zh")
     status = item.status
     if status == "open" and item.due_at < now:
         status = "overdue"
-    label = STATUS["zh-CN" if zh else "en"][status]
+    label = STATUS[status].label(lang)
     if status == "done" and item.late:
-        label += "(逾期完成)" if zh else " (late)"
-    due = when(item.due_at, tz, lang) + (" 暂定" if zh else " prov.") * item.due_provisional
+        label += LATE.label(lang)
+    due = when(item.due_at, tz, lang) + PROVISIONAL.label(lang) * item.due_provisional
     return [
         str(item.id),
         item.run.school.code,
         item.run.template_key,
-        clip((item.phase_zh if zh else item.phase_en or item.phase_zh), 16),
-        clip((item.title_zh if zh else item.title_en or item.title_zh), 40),
+        clip(pick(item.phase_zh, item.phase_en, lang), 16),
+        clip(pick(item.title_zh, item.title_en, lang), 40),
         item.owner.name,
         due,
         label,

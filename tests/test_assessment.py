@@ -43,10 +43,21 @@ def test_periods_are_quarters_terms_and_school_years() -> None:
             parse_window(bad)
 
 
-def enter(session: Session, school: School, kpi: str, source: str, score: float,
-          note: str | None = None) -> None:  # fmt: skip
-    scores.enter(session, standard=STANDARD, school=school, period="2027Q1", kpi=kpi,
-                 source=source, score=score, by="督导组", now=AFTER_Q1, note=note)  # fmt: skip
+def enter(
+    session: Session, school: School, kpi: str, source: str, score: float, note: str | None = None
+) -> None:
+    scores.enter(
+        session,
+        standard=STANDARD,
+        school=school,
+        period="2027Q1",
+        kpi=kpi,
+        source=source,
+        score=score,
+        by="督导组",
+        now=AFTER_Q1,
+        note=note,
+    )
 
 
 @pytest.fixture
@@ -58,26 +69,63 @@ def school(session: Session) -> School:
     done = {"status": "done", "completed_at": jan(5, 9)}
     # facility_maintenance_on_time (roles maintenance_lead, ...): 19 of 20 on time
     for n in range(20):
-        make_item(session, run, li, due=jan(10), key=f"m{n}", role_key="maintenance_lead",
-                  late=n == 0, **done)  # fmt: skip
+        make_item(
+            session,
+            run,
+            li,
+            due=jan(10),
+            key=f"m{n}",
+            role_key="maintenance_lead",
+            late=n == 0,
+            **done,
+        )
     # not counted: waived, or due after the quarter
-    make_item(session, run, li, due=jan(10), key="m-waived", role_key="maintenance_lead",
-              status="waived")  # fmt: skip
-    make_item(session, run, li, due=pendulum.datetime(2027, 4, 2, tz=TZ), key="m-april",
-              role_key="maintenance_lead")  # fmt: skip
+    make_item(
+        session, run, li, due=jan(10), key="m-waived", role_key="maintenance_lead", status="waived"
+    )
+    make_item(
+        session,
+        run,
+        li,
+        due=pendulum.datetime(2027, 4, 2, tz=TZ),
+        key="m-april",
+        role_key="maintenance_lead",
+    )
     # safety_work_on_time: 4 of 4 on time
     for n in range(4):
-        make_item(session, run, zhang, due=jan(12), key=f"s{n}", role_key="safety_officer",
-                  late=False, **done)  # fmt: skip
+        make_item(
+            session,
+            run,
+            zhang,
+            due=jan(12),
+            key=f"s{n}",
+            role_key="safety_officer",
+            late=False,
+            **done,
+        )
     # supply_timeliness (storekeeper ...): 2 items, none late
     for n in range(2):
-        make_item(session, run, zhang, due=jan(12), key=f"k{n}", role_key="storekeeper",
-                  late=False, **done)  # fmt: skip
+        make_item(
+            session,
+            run,
+            zhang,
+            due=jan(12),
+            key=f"k{n}",
+            role_key="storekeeper",
+            late=False,
+            **done,
+        )
     # repairs: answered after 10, 20, 25 and 30 minutes; fixed after 1, 1.5, 2 and 5 hours
     for n, (answer, fix) in enumerate([(10, 60), (20, 90), (25, 120), (30, 300)]):
         reported = jan(4 + n, 9)
-        r = repairs.report(session, school=sch, location=f"教室{n}", description="灯不亮",
-                           by="王老师", now=reported)  # fmt: skip
+        r = repairs.report(
+            session,
+            school=sch,
+            location=f"教室{n}",
+            description="灯不亮",
+            by="王老师",
+            now=reported,
+        )
         repairs.respond(session, repair_id=r.id, by="li", now=reported.add(minutes=answer))
         repairs.complete(session, repair_id=r.id, by="li", now=reported.add(minutes=fix))
     enter(session, sch, "facility_intact", "daily", 99.0)
@@ -144,7 +192,7 @@ def test_one_vote_veto_puts_the_result_in_the_lowest_band_whatever_the_points(
     assert result.band.key == "rectify"
     assert [(v.veto.key, v.veto.source, v.notes) for v in result.fired] == [
         ("mass_food_poisoning", "003", ("1月15日午餐，12名学生就医",)),
-    ]  # fmt: skip
+    ]
     page = output.html(result)
     assert "一票否决：不论得分，结果定为 限期整改单位（按分数：合格单位）" in page
     assert "发生群体性食物中毒事件" in page
@@ -160,8 +208,13 @@ def test_a_withdrawn_veto_no_longer_fires(session, school) -> None:
 
 
 def test_another_period_sees_none_of_the_quarters_scores(session, school) -> None:
-    result = assess(session, standard=STANDARD, school=school, period="2026-2027/2",
-                    now=pendulum.datetime(2027, 8, 1, tz=TZ))  # fmt: skip
+    result = assess(
+        session,
+        standard=STANDARD,
+        school=school,
+        period="2026-2027/2",
+        now=pendulum.datetime(2027, 8, 1, tz=TZ),
+    )
 
     # Feb–Jul: no January items or repairs, no scores entered for this term
     assert all(k.no_data for k in result.kpis if k.kpi.key != "facility_maintenance_on_time")
@@ -178,8 +231,9 @@ def test_html_pdf_and_xlsx_show_each_kpi_so_the_arithmetic_can_be_checked(
     assert "日常检查 98.5（2份，权重 0.5）" in page  # facility_intact: the daily mean
     assert "无数据，按1级计" in page and "小计 22" in page and "小计 19.4" in page
     pdf = output.write(result, "pdf", tmp_path / "a.pdf")
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "后勤管理绩效考核：demo 中学" in text and "合格单位" in text
     assert "设施维护按时完成率" in text and "一票否决" in text
     wb = load_workbook(output.write(result, "xlsx", tmp_path / "a.xlsx"))
@@ -236,8 +290,13 @@ def test_assessment_flow_writes_the_files(database_url: str, tmp_path: Path) -> 
     with unit_of_work(engine) as s:
         staff_school(s)
     engine.dispose()
-    result = assessment.fn(school="demo", period="2027Q1", formats=("html", "xlsx"),
-                           today=date(2027, 4, 1), out_dir=str(tmp_path))  # fmt: skip
+    result = assessment.fn(
+        school="demo",
+        period="2027Q1",
+        formats=("html", "xlsx"),
+        today=date(2027, 4, 1),
+        out_dir=str(tmp_path),
+    )
 
     assert (result["total"], result["band"], result["vetoes"]) == (20.0, "rectify", [])
     assert Path(result["paths"]["xlsx"]).name == "assessment-demo-2027Q1.xlsx"

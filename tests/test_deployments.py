@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from houqin.cli.deployments import deployments
 from houqin.due_rules import resolve_due
 from houqin.periods import TERM_OF
-from houqin.plan_templates import PlanTemplate, load_template_file
+from houqin.plan_templates import load_template_file, template_from_dict
 from houqin.schedules import launch_at, launch_schedules
 from tests import loopback
 
@@ -114,7 +114,7 @@ def test_launch_is_part_of_the_version_and_survives_the_stored_form(tmp_path):
     template = load_template_file(with_launch(tmp_path, "gaokao.start - 20 workday"))
     assert str(template.launch) == "gaokao.start - 20 workdays"
     assert template.version != load_template_file(FIXTURE).version
-    again = PlanTemplate.from_dict(template.to_dict())
+    again = template_from_dict(template.to_dict())
     assert str(again.launch) == str(template.launch)
     assert again.compute_version() == template.version
 

@@ -56,6 +56,25 @@ def test_an_item_that_needs_a_photo_cannot_be_ticked_without_one(session: Sessio
     assert audit.history(session, item_id=item.id) == []
 
 
+def test_an_item_ticked_with_several_photos_keeps_every_photo_as_evidence(
+    session: Session, people
+) -> None:
+    item = make_item(
+        session, make_run(session, people["school"]), people["li"], due=DUE, evidence_kind="photo"
+    )
+    photos = ["demo/1/a.jpg", "demo/1/b.jpg", "demo/1/c.jpg"]
+
+    items.tick(session, item=item, by=people["li"], now=DUE, photos=photos)
+
+    rows = session.scalars(
+        select(Evidence).where(Evidence.item_id == item.id).order_by(Evidence.id)
+    )
+    assert [(e.kind, e.path, e.actor) for e in rows] == [("photo", p, "li") for p in photos]
+    tick, added = audit.history(session, item_id=item.id)
+    assert (tick.action, tick.details["photo"]) == ("item.tick", photos[0])
+    assert (added.action, added.details["photos"]) == ("item.photos", photos[1:])
+
+
 def test_sub_steps_are_ticked_one_by_one_and_can_be_cleared(session: Session, people) -> None:
     item = make_item(
         session,

@@ -11,12 +11,12 @@ import pytest
 
 from houqin.due_rules import parse_due
 from houqin.errors import Problem, ValidationFailed
+from houqin.plan_specs import Step
 from houqin.plan_templates import (
-    PlanTemplate,
-    Step,
     builtin_plans_dir,
     load_template_file,
     load_templates,
+    template_from_dict,
 )
 
 FIXTURE = Path(__file__).parent / "data" / "plans" / "exam_week.yaml"
@@ -144,7 +144,7 @@ def test_to_dict_and_from_dict_round_trip_through_json() -> None:
     template = load_template_file(FIXTURE)
 
     stored = json.loads(json.dumps(template.to_dict(), ensure_ascii=False))
-    again = PlanTemplate.from_dict(stored, template.path)
+    again = template_from_dict(stored, template.path)
 
     assert again == template
     assert again.to_dict() == template.to_dict()
@@ -153,7 +153,7 @@ def test_to_dict_and_from_dict_round_trip_through_json() -> None:
 def test_from_dict_keeps_the_stored_version_the_ledger_refers_to() -> None:
     stored = load_template_file(FIXTURE).to_dict() | {"version": "0123456789abcdef"}
 
-    assert PlanTemplate.from_dict(stored).version == "0123456789abcdef"
+    assert template_from_dict(stored).version == "0123456789abcdef"
 
 
 def test_from_dict_checks_the_dict_like_a_file() -> None:
@@ -161,7 +161,7 @@ def test_from_dict_checks_the_dict_like_a_file() -> None:
     stored["phases"][0]["items"][0]["role"] = "janitor"
 
     with pytest.raises(ValidationFailed) as caught:
-        PlanTemplate.from_dict(stored, "ledger:plan_template/7")
+        template_from_dict(stored, "ledger:plan_template/7")
 
     [problem] = caught.value.problems
     assert (problem.file, problem.line) == ("ledger:plan_template/7", None)

@@ -32,14 +32,14 @@ def groups() -> list[DigestGroup]:
                     datetime(2026, 11, 25, 16, 30, tzinfo=UTC),
                     "remind",
                     provisional=True,
-                ),  # fmt: skip
+                ),
                 line("消防器材检查", datetime(2026, 11, 21, 10, 0, tzinfo=UTC), "overdue"),
                 line(
                     "门卫来访登记",
                     datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
                     "escalation",
                     owner="王强",
-                ),  # fmt: skip
+                ),
             ),
         ),
         DigestGroup(

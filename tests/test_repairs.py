@@ -19,16 +19,24 @@ REPORTED = pendulum.datetime(2027, 3, 2, 8, 10, tz=TZ)
 @pytest.fixture
 def request_(session: Session) -> RepairRequest:
     school = make_school(session)
-    return repairs.report(session, school=school, location="教学楼302", description="日光灯不亮",
-                          by="王老师", now=REPORTED)  # fmt: skip
+    return repairs.report(
+        session,
+        school=school,
+        location="教学楼302",
+        description="日光灯不亮",
+        by="王老师",
+        now=REPORTED,
+    )
 
 
 def test_a_reported_repair_is_audited(session: Session, request_: RepairRequest) -> None:
     [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "repair.report"))
 
     assert (request_.reported_at, request_.responded_at, request_.completed_at) == (
-        REPORTED, None, None,
-    )  # fmt: skip
+        REPORTED,
+        None,
+        None,
+    )
     assert event.details == {"repair_id": request_.id, "location": "教学楼302"}
 
 
@@ -42,8 +50,10 @@ def test_answering_then_closing_records_both_times_and_minutes(session, request_
         select(AuditEvent).where(AuditEvent.action.like("repair.%")).order_by(AuditEvent.id)
     ).all()
     assert [(e.action, e.details.get("minutes")) for e in events] == [
-        ("repair.report", None), ("repair.respond", 15.0), ("repair.complete", 120.0),
-    ]  # fmt: skip
+        ("repair.report", None),
+        ("repair.respond", 15.0),
+        ("repair.complete", 120.0),
+    ]
 
 
 def test_closing_on_the_first_visit_answers_at_the_same_moment(session, request_) -> None:
@@ -69,8 +79,14 @@ def test_times_before_the_report_and_unknown_requests_are_refused(session, reque
     with pytest.raises(NotFound, match="no repair request 999999"):
         repairs.complete(session, repair_id=999999, by="li", now=REPORTED)
     with pytest.raises(UserError, match="location and a description"):
-        repairs.report(session, school=make_school(session, "other"), location=" ",
-                       description="x", by="a", now=REPORTED)  # fmt: skip
+        repairs.report(
+            session,
+            school=make_school(session, "other"),
+            location=" ",
+            description="x",
+            by="a",
+            now=REPORTED,
+        )
 
 
 # -- the commands ---------------------------------------------------------------------------
@@ -93,8 +109,26 @@ def test_repair_commands_record_a_repair_from_report_to_close(houqin, capsys) ->
     engine, main = houqin
     day = ["--today", "2027-03-02"]
 
-    assert main(["repair", "add", "--school", "demo", "--location", "食堂", "--description",
-                 "水龙头漏水", "--by", "赵阿姨", *day, "--at", "10:00"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "repair",
+                "add",
+                "--school",
+                "demo",
+                "--location",
+                "食堂",
+                "--description",
+                "水龙头漏水",
+                "--by",
+                "赵阿姨",
+                *day,
+                "--at",
+                "10:00",
+            ]
+        )
+        == 0
+    )
     assert main(["repair", "respond", "1", "--by", "li", *day, "--at", "10:25"]) == 0
     assert main(["repair", "close", "1", "--by", "li", *day, "--at", "12:00"]) == 0
     assert main(["repair", "close", "1", "--by", "li", *day, "--at", "12:30"]) == 2
@@ -107,8 +141,20 @@ def test_repair_commands_record_a_repair_from_report_to_close(houqin, capsys) ->
 
 def test_score_add_enters_a_checked_score_and_refuses_a_bad_one(houqin, capsys) -> None:
     engine, main = houqin
-    args = ["score", "add", "--school", "demo", "--period", "2027Q1", "--source", "daily",
-            "--by", "督导组", "--today", "2027-03-31"]  # fmt: skip
+    args = [
+        "score",
+        "add",
+        "--school",
+        "demo",
+        "--period",
+        "2027Q1",
+        "--source",
+        "daily",
+        "--by",
+        "督导组",
+        "--today",
+        "2027-03-31",
+    ]
 
     assert main([*args, "--kpi", "facility_intact", "--score", "98.5"]) == 0
     assert main([*args, "--kpi", "facility_intact", "--score", "198.5"]) == 2
@@ -126,8 +172,25 @@ def test_report_commands_write_their_files(houqin, capsys, tmp_path) -> None:
     engine, main = houqin
     out = tmp_path / "a.xlsx"
 
-    assert main(["report", "assessment", "--school", "demo", "--period", "2026-2027/2",
-                 "--format", "xlsx", "--out", str(out), "--today", "2027-08-01"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "report",
+                "assessment",
+                "--school",
+                "demo",
+                "--period",
+                "2026-2027/2",
+                "--format",
+                "xlsx",
+                "--out",
+                str(out),
+                "--today",
+                "2027-08-01",
+            ]
+        )
+        == 0
+    )
     assert main(["report", "overdue", "--school", "demo", "--today", "2027-08-01"]) == 0
     assert main(["report", "completion", "--run", "7"]) == 2
     assert main(["report", "completion", "--school", "demo"]) == 2

@@ -42,8 +42,7 @@ def run(session: Session, tmp_path: Path) -> PlanRun:
     Image.new("RGB", (640, 480), "red").save(photo)
 
     def item(key: str, phase: str, owner, due: datetime, pos: int) -> Item:  # type: ignore[no-untyped-def]
-        it = make_item(session, r, owner, due=due, key=key, position=pos,
-                       title_zh=f"事项{key}")  # fmt: skip
+        it = make_item(session, r, owner, due=due, key=key, position=pos, title_zh=f"事项{key}")
         it.phase_zh = phase
         session.flush()
         return it
@@ -54,10 +53,16 @@ def run(session: Session, tmp_path: Path) -> PlanRun:
     item("D", "实施阶段", zhang, at(30), 4)
     e = item("E", "实施阶段", zhang, at(15), 5)
     f = item("F", "实施阶段", li, at(1), 6)
-    items.tick(session, item=a, by=zhang, now=at(10, 10), note="已检查 <b>全部</b> 灭火器",
-               photo=str(photo))  # fmt: skip
+    items.tick(
+        session,
+        item=a,
+        by=zhang,
+        now=at(10, 10),
+        note="已检查 <b>全部</b> 灭火器",
+        photos=[str(photo)],
+    )
     items.tick(session, item=b, by=li, now=at(14, 10), number=19)
-    items.tick(session, item=f, by=li, now=at(12, 9), photo="missing-photo.jpg")
+    items.tick(session, item=f, by=li, now=at(12, 9), photos=["missing-photo.jpg"])
     items.reassign(session, item=c, to=li, by="zhang", now=at(18, 9), reason="李师傅负责水电")
     items.waive(session, item=e, by="zhang", now=at(16, 9), reason="天气原因取消")
     return r
@@ -67,8 +72,12 @@ def test_completion_report_counts_each_outcome_by_phase_and_owner(session, run) 
     report = completion.build(session, run_id=run.id, now=NOW)
 
     assert report.totals.counts == {
-        "done_on_time": 1, "done_late": 2, "open_overdue": 1, "open": 1, "waived": 1,
-    }  # fmt: skip
+        "done_on_time": 1,
+        "done_late": 2,
+        "open_overdue": 1,
+        "open": 1,
+        "waived": 1,
+    }
     assert report.totals.on_time_rate == 20.0  # 1 on time of 6 - 1 waived
     assert list(report.by_phase) == ["准备阶段", "实施阶段"]
     assert report.by_phase["准备阶段"].on_time_rate == 33.3  # A of A, B, C
@@ -82,12 +91,16 @@ def test_lateness_is_counted_in_started_days(session, run) -> None:
     report = completion.build(session, run_id=run.id, now=NOW)
 
     # B: 40 h late = 2 days; F: 10 d 15 h = 11 days; C: open 63 h past due = 3 days
-    assert report.lateness == {"on_time": 1, "le1": 0, "d2_3": 1, "d4_7": 0, "d8_30": 1,
-                               "gt30": 0}  # fmt: skip
+    assert report.lateness == {"on_time": 1, "le1": 0, "d2_3": 1, "d4_7": 0, "d8_30": 1, "gt30": 0}
     assert report.overdue_age == {"le1": 0, "d2_3": 1, "d4_7": 0, "d8_30": 0, "gt30": 0}
     assert {r.title: r.days_late for r in report.rows} == {
-        "事项A": 0, "事项B": 2, "事项C": 3, "事项D": 0, "事项E": 0, "事项F": 11,
-    }  # fmt: skip
+        "事项A": 0,
+        "事项B": 2,
+        "事项C": 3,
+        "事项D": 0,
+        "事项E": 0,
+        "事项F": 11,
+    }
 
 
 def test_evidence_lists_notes_numbers_and_photo_thumbnails(session, run) -> None:
@@ -105,8 +118,9 @@ def test_audit_lists_waivers_and_reassignments_in_order(session, run) -> None:
     report = completion.build(session, run_id=run.id, now=NOW)
 
     assert [(a.action, a.item_title) for a in report.audit] == [
-        ("item.waive", "事项E"), ("item.reassign", "事项C"),
-    ]  # fmt: skip
+        ("item.waive", "事项E"),
+        ("item.reassign", "事项C"),
+    ]
     assert report.audit[1].details == {"from": "zhang", "to": "li", "reason": "李师傅负责水电"}
 
 
@@ -135,11 +149,26 @@ def test_xlsx_reads_back_with_chinese_headers_dates_filters_and_overdue_fill(
     path = output.write(report, "xlsx", tmp_path / "c.xlsx")
 
     wb = load_workbook(path)
-    assert wb.sheetnames == ["总体情况", "事项清单", "按阶段", "按负责人", "逾期分布", "完成凭证",
-                             "免除与转派记录"]  # fmt: skip
+    assert wb.sheetnames == [
+        "总体情况",
+        "事项清单",
+        "按阶段",
+        "按负责人",
+        "逾期分布",
+        "完成凭证",
+        "免除与转派记录",
+    ]
     ws = wb["事项清单"]
-    assert [c.value for c in ws[1]][:8] == ["#", "阶段", "事项", "负责人", "截止日期", "完成日期",
-                                            "状态", "逾期天数"]  # fmt: skip
+    assert [c.value for c in ws[1]][:8] == [
+        "#",
+        "阶段",
+        "事项",
+        "负责人",
+        "截止日期",
+        "完成日期",
+        "状态",
+        "逾期天数",
+    ]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:I7"
     rows = {r[2].value: r for r in ws.iter_rows(min_row=2)}
     c = rows["事项C"]
@@ -158,8 +187,9 @@ def test_pdf_text_has_the_chinese_figures_in_noto_sans_cjk(session, run, tmp_pat
     report = completion.build(session, run_id=run.id, now=NOW)
     path = output.write(report, "pdf", tmp_path / "c.pdf")
 
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "计划完成情况报告：测试计划" in text
     assert "逾期未完成" in text and "天气原因取消" in text and "20.0%" in text
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
@@ -172,14 +202,27 @@ def test_report_streams_items_with_yield_per_and_never_loads_all(
     p = staff_school(session)
     run = make_run(session, p["school"])
     due = pendulum.datetime(2026, 11, 1, 18, tz=TZ)
-    session.execute(insert(Item), [
-        {"run_id": run.id, "school_id": run.school_id, "key": f"k{n}", "position": n,
-         "phase_key": "p", "phase_zh": f"阶段{n % 3}", "title_zh": f"事项{n}", "role_key": "x",
-         "owner_id": p["li"].id, "due_at": due, "status": "done" if n % 4 else "open",
-         "late": n % 8 == 1 if n % 4 else None,
-         "completed_at": due.subtract(hours=1) if n % 4 else None}
-        for n in range(1200)
-    ])  # fmt: skip
+    session.execute(
+        insert(Item),
+        [
+            {
+                "run_id": run.id,
+                "school_id": run.school_id,
+                "key": f"k{n}",
+                "position": n,
+                "phase_key": "p",
+                "phase_zh": f"阶段{n % 3}",
+                "title_zh": f"事项{n}",
+                "role_key": "x",
+                "owner_id": p["li"].id,
+                "due_at": due,
+                "status": "done" if n % 4 else "open",
+                "late": n % 8 == 1 if n % 4 else None,
+                "completed_at": due.subtract(hours=1) if n % 4 else None,
+            }
+            for n in range(1200)
+        ],
+    )
     options: list[dict] = []
     event.listen(session, "do_orm_execute", lambda st: options.append(st.execution_options))
 

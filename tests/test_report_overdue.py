@@ -36,8 +36,11 @@ def district(session: Session) -> dict:
                                 h due 11-18 18:00 (5 days)
     far / 其他 (other):         i due 11-01 (another district: never listed)
     """
-    demo, second, far = staff_school(session, "demo"), staff_school(session, "second"), \
-        staff_school(session, "far")  # fmt: skip
+    demo, second, far = (
+        staff_school(session, "demo"),
+        staff_school(session, "second"),
+        staff_school(session, "far"),
+    )
     demo["school"].district = second["school"].district = "东城区"
     far["school"].district = "西城区"
     second["school"].name = "第二小学"
@@ -53,14 +56,22 @@ def district(session: Session) -> dict:
         "a": make_item(session, runs["gaokao"], demo["li"], due=due(20), key="a"),
         "b": make_item(session, runs["gaokao"], demo["zhang"], due=due(22), key="b"),
         "c": make_item(session, runs["opening"], demo["zhang"], due=due(1), key="c"),
-        "d": make_item(session, runs["opening"], demo["li"], due=due(2), key="d", status="done",
-                       late=True, completed_at=due(5)),
+        "d": make_item(
+            session,
+            runs["opening"],
+            demo["li"],
+            due=due(2),
+            key="d",
+            status="done",
+            late=True,
+            completed_at=due(5),
+        ),
         "e": make_item(session, runs["opening"], demo["li"], due=due(27), key="e"),
         "f": make_item(session, runs["safety"], second["li"], due=due(16), key="f"),
         "g": make_item(session, runs["safety"], second["li"], due=due(17), key="g"),
         "h": make_item(session, runs["safety"], second["zhang"], due=due(18), key="h"),
         "i": make_item(session, runs["other"], far["li"], due=due(1), key="i"),
-    }  # fmt: skip
+    }
     session.flush()
     return {"items": made, "demo": demo, "second": second}
 
@@ -86,8 +97,9 @@ def test_school_digest_lists_only_that_school(session, district) -> None:
 def test_digest_counts_by_owner_and_by_age(session, district) -> None:
     digest = overdue.build(session, scope="district:东城区", now=MONDAY)
 
-    by_owner = {(o.school, o.owner): (o.count, o.total_days, o.oldest_days)
-                for o in digest.by_owner}  # fmt: skip
+    by_owner = {
+        (o.school, o.owner): (o.count, o.total_days, o.oldest_days) for o in digest.by_owner
+    }
     assert by_owner == {
         ("demo 中学", "张主任"): (2, 23, 22),  # c 22 days + b 1 day
         ("demo 中学", "李师傅"): (1, 3, 3),  # a
@@ -102,8 +114,10 @@ def test_three_most_late_plans_rank_by_total_days_overdue(session, district) -> 
 
     # 开学准备: 1 item, 22 days; 安全月: 3 items, 7 + 6 + 5 = 18 days; 高考保障: 2 items, 3 + 1
     assert [(p.plan_title, p.count, p.total_days) for p in digest.worst_plans] == [
-        ("开学准备", 1, 22), ("安全月", 3, 18), ("高考保障", 2, 4),
-    ]  # fmt: skip
+        ("开学准备", 1, 22),
+        ("安全月", 3, 18),
+        ("高考保障", 2, 4),
+    ]
 
 
 def test_first_digest_calls_everything_new_and_a_preview_records_nothing(session, district) -> None:
@@ -129,8 +143,9 @@ def test_changes_since_the_last_sent_digest(session, district) -> None:
     assert digest.previous_at == MONDAY
     assert [ln.item_id for ln in digest.newly] == ids(d, "e")
     assert {(r.item_id, r.status) for r in digest.resolved} == {
-        (d["items"]["c"].id, "done"), (d["items"]["h"].id, "waived"),
-    }  # fmt: skip
+        (d["items"]["c"].id, "done"),
+        (d["items"]["h"].id, "waived"),
+    }
     assert (digest.newly_count, digest.resolved_count, digest.still_count) == (1, 2, 4)
     latest = session.scalars(select(DigestRun).order_by(DigestRun.at.desc())).first()
     assert latest.at == next_monday and latest.item_ids == ids(d, "abefg")
@@ -204,8 +219,9 @@ def test_html_pdf_and_xlsx_show_the_digest(session, district, tmp_path: Path) ->
     page = output.html(digest)
     assert "逾期最严重的三个计划" in page and "按逾期总天数排序" in page
     pdf = output.write(digest, "pdf", tmp_path / "d.pdf")
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "逾期事项汇总：东城区" in text and "第二小学" in text and "开学准备" in text
     wb = load_workbook(output.write(digest, "xlsx", tmp_path / "d.xlsx"))
     ws = wb["逾期事项（按逾期天数）"]
@@ -226,8 +242,7 @@ def test_digest_flow_returns_the_text_and_files_and_records_when_sent(
     with unit_of_work(engine) as s:
         p = staff_school(s)
         make_item(s, make_run(s, p["school"]), p["li"], due=due(20), key="a")
-    result = overdue_digest.fn(school="demo", sent=True, today=MONDAY.date(),
-                               out_dir=str(tmp_path))  # fmt: skip
+    result = overdue_digest.fn(school="demo", sent=True, today=MONDAY.date(), out_dir=str(tmp_path))
 
     assert result["total"] == 1 and result["subject"].startswith("【后勤逾期汇总】")
     assert "测试事项 a" in result["text"] and "<html" in result["html"]

@@ -82,12 +82,22 @@ def test_primary_school_targets_are_the_seeds_numbers() -> None:
 def test_bands_and_vetoes_are_000_and_003s() -> None:
     s = get_standard("primary_school")
 
-    assert [(b.key, b.min) for b in s.bands] == [("advanced", 90), ("qualified", 80),
-                                                 ("rectify", 0)]  # fmt: skip
+    assert [(b.key, b.min) for b in s.bands] == [
+        ("advanced", 90),
+        ("qualified", 80),
+        ("rectify", 0),
+    ]
     assert s.band(89.99).key == "qualified" and s.band(79.9).key == "rectify"
     sources = [v.source for v in s.vetoes]
-    assert sources == ["000 篇2 ①", "000 篇2 ②", "000 篇2 ③", "000 篇2 ④", "000 篇2 ⑤", "003",
-                       "003"]  # fmt: skip
+    assert sources == [
+        "000 篇2 ①",
+        "000 篇2 ②",
+        "000 篇2 ③",
+        "000 篇2 ④",
+        "000 篇2 ⑤",
+        "003",
+        "003",
+    ]
     assert {"complaint", "mass_food_poisoning"} <= {v.key for v in s.vetoes}
 
 
@@ -129,7 +139,7 @@ def test_a_valid_file_loads(tmp_path: Path) -> None:
         ("key: accident", "key: Accident",
          "mini.yaml:31: vetoes[0].key: key 'Accident' must match [a-z][a-z0-9_]*"),
     ],
-)  # fmt: skip
+)  # fmt: skip  # a table: one case a line, the edit beside the problem it gives
 def test_a_problem_names_the_file_the_line_and_the_field(
     tmp_path: Path, old: str, new: str, expected: str
 ) -> None:

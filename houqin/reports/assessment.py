@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from houqin.models import School
 from houqin.reports.measures import Input, Scope, entered_facts, measure
 from houqin.reports.windows import Window, parse_window
-from houqin.standards import Band, Category, Deduction, Kpi, Standard, Veto
+from houqin.standard_specs import Band, Category, Deduction, Kpi, Standard, Veto
 
 
 @dataclass(frozen=True)
@@ -111,9 +111,21 @@ def assess(
     by_points = standard.band(total)
     band = standard.bands[-1] if any(v.fired for v in vetoes) else by_points
     return Assessment(
-        standard, school.code, school.name, school.timezone, window, now, kpis, deductions,
-        vetoes, points, deducted, total, by_points, band,
-    )  # fmt: skip
+        standard,
+        school.code,
+        school.name,
+        school.timezone,
+        window,
+        now,
+        kpis,
+        deductions,
+        vetoes,
+        points,
+        deducted,
+        total,
+        by_points,
+        band,
+    )
 
 
 def _fact(facts: dict[str, tuple[float, list[str]]], key: str) -> tuple[float, tuple[str, ...]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -230,8 +231,6 @@ def _audit(session: Session, run_id: int, titles: dict[int, str]) -> list[AuditR
 
 def thumbnail(path: str, root: Path | None = None) -> str | None:
     """A small JPEG of the photo as a data: URI, or None when the file is missing or no image."""
-    from PIL import Image, UnidentifiedImageError
-
     candidates = (
         [Path(path)]
         if Path(path).is_absolute()

@@ -1,144 +1,187 @@
 """Words of the reports in zh-CN and en: headings, column names, status names.
 
 The HTML templates, the spreadsheets and the charts take their wording from here, so a label
-reads the same in every format.
+reads the same in every format. Each word is one ``Bilingual`` pair, the Chinese beside the
+English, so the two languages cannot drift apart.
 """
 
 from __future__ import annotations
 
+from houqin.bilingual import LANGS, Bilingual, is_zh
 from houqin.reports.lateness import BUCKET_LABELS
 
-LANGS = ("zh-CN", "en")
-
-_ZH = {
-    "completion_title": "计划完成情况报告",
-    "overdue_title": "逾期事项汇总",
-    "assessment_title": "后勤管理绩效考核",
-    "school": "学校", "plan": "计划", "period": "周期", "generated": "生成时间",
-    "summary": "总体情况", "by_phase": "按阶段", "by_owner": "按负责人", "phase": "阶段",
-    "owner": "负责人", "item": "事项", "due": "截止日期", "completed": "完成日期",
-    "status": "状态", "days_late": "逾期天数", "total": "合计", "on_time_rate": "按时完成率",
-    "lateness": "逾期分布", "lateness_done": "已完成事项", "overdue_open": "未完成逾期事项",
-    "evidence": "完成凭证", "kind": "类型", "content": "内容", "by": "提交人", "at": "时间",
-    "audit": "免除与转派记录", "action": "操作", "detail": "说明", "items": "事项清单",
-    "exceptions": "需关注的事项（逾期、未完成、免除）", "none": "无",
-    "done_on_time": "按时完成", "done_late": "逾期完成", "open_overdue": "逾期未完成",
-    "open": "未到期", "waived": "已免除", "done": "已完成",
-    "note": "备注", "number": "数值", "photo": "照片",
-    "item.waive": "免除", "item.reassign": "转派", "from": "原负责人", "to": "新负责人",
-    "reason": "原因", "count": "项数", "days": "天",
-    "colon": "：", "sep": "；", "comma": "，", "lp": "（", "rp": "）", "stop": "。",
-}  # fmt: skip
-
-_EN = {
-    "completion_title": "Plan completion report",
-    "overdue_title": "Overdue items",
-    "assessment_title": "Logistics performance assessment",
-    "school": "School", "plan": "Plan", "period": "Period", "generated": "Generated",
-    "summary": "Overview", "by_phase": "By phase", "by_owner": "By owner", "phase": "Phase",
-    "owner": "Owner", "item": "Item", "due": "Due", "completed": "Completed",
-    "status": "Status", "days_late": "Days late", "total": "Total", "on_time_rate": "On-time rate",
-    "lateness": "Lateness", "lateness_done": "Done items", "overdue_open": "Open overdue items",
-    "evidence": "Evidence", "kind": "Kind", "content": "Content", "by": "By", "at": "At",
-    "audit": "Waivers and reassignments", "action": "Action", "detail": "Details",
-    "items": "Items", "exceptions": "Items needing attention (late, open, waived)",
-    "none": "none",
-    "done_on_time": "done on time", "done_late": "done late", "open_overdue": "open, overdue",
-    "open": "open, not yet due", "waived": "waived", "done": "done",
-    "note": "note", "number": "number", "photo": "photo",
-    "item.waive": "waived", "item.reassign": "reassigned", "from": "from", "to": "to",
-    "reason": "reason", "count": "items", "days": "days",
-    "colon": ": ", "sep": "; ", "comma": ", ", "lp": " (", "rp": ")", "stop": ".",
-}  # fmt: skip
-
-
-_ZH_DIGEST = {
-    "scope": "范围", "as_of": "截至", "total_overdue": "逾期未完成", "schools": "学校数",
-    "since_last": "与上次汇总相比", "previous": "上次汇总", "no_previous": "此前没有发送过汇总",
-    "newly": "新增逾期", "resolved": "上次以来已解决", "still": "仍然逾期",
-    "worst_plans": "逾期最严重的三个计划",
-    "worst_rule": "按逾期总天数排序（天数相同按项数）", "by_age": "按逾期时长",
-    "oldest": "最长逾期（天）", "total_days": "逾期总天数", "days_overdue": "逾期天数",
-    "oldest_items": "逾期事项（按逾期天数）", "more": "另有 {n} 项未列出",
-    "status_now": "现状态",
-}  # fmt: skip
-
-_ZH_ASSESSMENT = {
-    "standard": "考核标准", "window": "考核期间", "category": "类别", "kpi": "指标",
-    "inputs": "数据来源与输入", "value": "数值", "level": "等级", "weight": "权重",
-    "score": "得分", "arithmetic": "计算", "subtotal": "小计", "points": "指标得分合计",
-    "deducted": "扣分", "total_score": "总分", "band": "考核结果", "band_by_points": "按分数",
-    "vetoes": "一票否决", "veto_fired": "已触发一票否决", "veto_clear": "未触发",
-    "veto_effect": "一票否决：不论得分，结果定为", "deductions": "扣分项",
-    "formula": "计分方法", "no_data": "无数据，按{level}级计", "levels_rule": "定级标准",
-    "higher": "≥", "lower": "≤", "below": "其余", "level_n": "{n}级",
-    "no_scores": "无评分", "incidents": "次数",
-    "per_item": "每项扣分", "cap": "上限", "lost": "未得分",
-    "percent": "%", "points_unit": "分", "count_unit": "次",
-    "ledger": "台账", "inspection": "人工评分", "on_time_rate": "按时完成率",
-    "late_count": "延迟次数", "repair_response": "报修响应", "repair_completion": "报修完成",
-    "in_due_items": "到期事项", "in_done_on_time": "按时完成", "in_done_late": "逾期完成",
-    "in_open_overdue": "逾期未完成", "in_waived": "已免除（不计）", "in_requests": "报修单",
-    "in_within_limit": "时限内", "in_over_limit": "超时", "in_pending": "未到时限（不计）",
-    "in_limit_minutes": "时限（分钟）", "in_mean_minutes": "平均用时（分钟）",
-    "src_daily": "日常检查", "src_special": "专项督查", "src_third_party": "第三方评估",
-    "n": "份", "formula_text": (
-        "每项指标按数值定为 1–5 级（达到第5、4、3、2级的界限即得该级，否则为1级；无数据按最低级）；"
-        "指标得分 = 权重 × 等级 ÷ 5；总分 = 各指标得分之和 − 扣分（不低于0）；"
-        "按总分对照考核等次；触发任一一票否决项，结果直接定为最低等次。"
+# The completion report's words, and the ones every report shares.
+_COMPLETION: dict[str, Bilingual] = {
+    "completion_title": Bilingual("计划完成情况报告", "Plan completion report"),
+    "overdue_title": Bilingual("逾期事项汇总", "Overdue items"),
+    "assessment_title": Bilingual("后勤管理绩效考核", "Logistics performance assessment"),
+    "school": Bilingual("学校", "School"),
+    "plan": Bilingual("计划", "Plan"),
+    "period": Bilingual("周期", "Period"),
+    "generated": Bilingual("生成时间", "Generated"),
+    "summary": Bilingual("总体情况", "Overview"),
+    "by_phase": Bilingual("按阶段", "By phase"),
+    "by_owner": Bilingual("按负责人", "By owner"),
+    "phase": Bilingual("阶段", "Phase"),
+    "owner": Bilingual("负责人", "Owner"),
+    "item": Bilingual("事项", "Item"),
+    "due": Bilingual("截止日期", "Due"),
+    "completed": Bilingual("完成日期", "Completed"),
+    "status": Bilingual("状态", "Status"),
+    "days_late": Bilingual("逾期天数", "Days late"),
+    "total": Bilingual("合计", "Total"),
+    "on_time_rate": Bilingual("按时完成率", "On-time rate"),
+    "lateness": Bilingual("逾期分布", "Lateness"),
+    "lateness_done": Bilingual("已完成事项", "Done items"),
+    "overdue_open": Bilingual("未完成逾期事项", "Open overdue items"),
+    "evidence": Bilingual("完成凭证", "Evidence"),
+    "kind": Bilingual("类型", "Kind"),
+    "content": Bilingual("内容", "Content"),
+    "by": Bilingual("提交人", "By"),
+    "at": Bilingual("时间", "At"),
+    "audit": Bilingual("免除与转派记录", "Waivers and reassignments"),
+    "action": Bilingual("操作", "Action"),
+    "detail": Bilingual("说明", "Details"),
+    "items": Bilingual("事项清单", "Items"),
+    "exceptions": Bilingual(
+        ("需关注的事项（逾期、未完成、免除）"),
+        ("Items needing attention (late, open, waived)"),
     ),
-}  # fmt: skip
-
-_EN_DIGEST = {
-    "scope": "Scope", "as_of": "As of", "total_overdue": "Open overdue", "schools": "Schools",
-    "since_last": "Since the last digest", "previous": "Last digest",
-    "no_previous": "no digest was sent before", "newly": "Newly overdue",
-    "resolved": "Resolved since", "still": "Still overdue",
-    "worst_plans": "The three most overdue plans",
-    "worst_rule": "ranked by total days overdue (then by number of items)",
-    "by_age": "By age", "oldest": "Oldest (days)", "total_days": "Total days overdue",
-    "days_overdue": "Days overdue", "oldest_items": "Overdue items (most overdue first)",
-    "more": "{n} more not listed", "status_now": "Status now",
-}  # fmt: skip
-
-_EN_ASSESSMENT = {
-    "standard": "Standard", "window": "Dates", "category": "Category", "kpi": "KPI",
-    "inputs": "Source and inputs", "value": "Value", "level": "Level", "weight": "Weight",
-    "score": "Score", "arithmetic": "Arithmetic", "subtotal": "Subtotal",
-    "points": "KPI points", "deducted": "Deductions", "total_score": "Total",
-    "band": "Result", "band_by_points": "By points", "vetoes": "One-vote vetoes",
-    "veto_fired": "One-vote veto fired", "veto_clear": "not fired",
-    "veto_effect": "One-vote veto: whatever the points, the result is",
-    "deductions": "Deductions", "formula": "How the score is computed",
-    "no_data": "no data: level {level}", "levels_rule": "Level bounds", "higher": "≥",
-    "lower": "≤", "below": "otherwise", "level_n": "L{n}", "no_scores": "no scores",
-    "incidents": "Count", "per_item": "Per finding",
-    "cap": "Cap", "lost": "points lost", "percent": "%", "points_unit": "pts",
-    "count_unit": "times",
-    "ledger": "ledger", "inspection": "entered scores", "late_count": "late count",
-    "repair_response": "repair response", "repair_completion": "repair completion",
-    "in_due_items": "items due", "in_done_on_time": "done on time", "in_done_late": "done late",
-    "in_open_overdue": "open overdue", "in_waived": "waived (not counted)",
-    "in_requests": "requests", "in_within_limit": "within limit", "in_over_limit": "over limit",
-    "in_pending": "pending (not counted)", "in_limit_minutes": "limit (minutes)",
-    "in_mean_minutes": "mean (minutes)", "src_daily": "daily checks",
-    "src_special": "special inspections", "src_third_party": "third-party evaluation",
-    "n": " scores", "formula_text": (
-        "Each KPI value is set to a level 1–5 (meeting the bound of level 5, 4, 3 or 2 gives that "
-        "level, otherwise 1; no data gives the lowest); KPI score = weight × level ÷ 5; total = "
-        "sum of KPI scores − deductions (not below 0); the total is matched to the bands; any "
-        "one-vote veto puts the result in the lowest band."
-    ),
-}  # fmt: skip
-
-WORDS = {
-    "zh-CN": _ZH | _ZH_DIGEST | _ZH_ASSESSMENT,
-    "en": _EN | _EN_DIGEST | _EN_ASSESSMENT,
+    "none": Bilingual("无", "none"),
+    "done_on_time": Bilingual("按时完成", "done on time"),
+    "done_late": Bilingual("逾期完成", "done late"),
+    "open_overdue": Bilingual("逾期未完成", "open, overdue"),
+    "open": Bilingual("未到期", "open, not yet due"),
+    "waived": Bilingual("已免除", "waived"),
+    "done": Bilingual("已完成", "done"),
+    "note": Bilingual("备注", "note"),
+    "number": Bilingual("数值", "number"),
+    "photo": Bilingual("照片", "photo"),
+    "item.waive": Bilingual("免除", "waived"),
+    "item.reassign": Bilingual("转派", "reassigned"),
+    "from": Bilingual("原负责人", "from"),
+    "to": Bilingual("新负责人", "to"),
+    "reason": Bilingual("原因", "reason"),
+    "count": Bilingual("项数", "items"),
+    "days": Bilingual("天", "days"),
+    "colon": Bilingual("：", ": "),
+    "sep": Bilingual("；", "; "),
+    "comma": Bilingual("，", ", "),
+    "lp": Bilingual("（", " ("),
+    "rp": Bilingual("）", ")"),
+    "stop": Bilingual("。", "."),
 }
+
+# The overdue digest's.
+_DIGEST: dict[str, Bilingual] = {
+    "scope": Bilingual("范围", "Scope"),
+    "as_of": Bilingual("截至", "As of"),
+    "total_overdue": Bilingual("逾期未完成", "Open overdue"),
+    "schools": Bilingual("学校数", "Schools"),
+    "since_last": Bilingual("与上次汇总相比", "Since the last digest"),
+    "previous": Bilingual("上次汇总", "Last digest"),
+    "no_previous": Bilingual("此前没有发送过汇总", "no digest was sent before"),
+    "newly": Bilingual("新增逾期", "Newly overdue"),
+    "resolved": Bilingual("上次以来已解决", "Resolved since"),
+    "still": Bilingual("仍然逾期", "Still overdue"),
+    "worst_plans": Bilingual("逾期最严重的三个计划", "The three most overdue plans"),
+    "worst_rule": Bilingual(
+        ("按逾期总天数排序（天数相同按项数）"),
+        ("ranked by total days overdue (then by number of items)"),
+    ),
+    "by_age": Bilingual("按逾期时长", "By age"),
+    "oldest": Bilingual("最长逾期（天）", "Oldest (days)"),
+    "total_days": Bilingual("逾期总天数", "Total days overdue"),
+    "days_overdue": Bilingual("逾期天数", "Days overdue"),
+    "oldest_items": Bilingual("逾期事项（按逾期天数）", "Overdue items (most overdue first)"),
+    "more": Bilingual("另有 {n} 项未列出", "{n} more not listed"),
+    "status_now": Bilingual("现状态", "Status now"),
+}
+
+# The assessment report's.
+_ASSESSMENT: dict[str, Bilingual] = {
+    "standard": Bilingual("考核标准", "Standard"),
+    "window": Bilingual("考核期间", "Dates"),
+    "category": Bilingual("类别", "Category"),
+    "kpi": Bilingual("指标", "KPI"),
+    "inputs": Bilingual("数据来源与输入", "Source and inputs"),
+    "value": Bilingual("数值", "Value"),
+    "level": Bilingual("等级", "Level"),
+    "weight": Bilingual("权重", "Weight"),
+    "score": Bilingual("得分", "Score"),
+    "arithmetic": Bilingual("计算", "Arithmetic"),
+    "subtotal": Bilingual("小计", "Subtotal"),
+    "points": Bilingual("指标得分合计", "KPI points"),
+    "deducted": Bilingual("扣分", "Deductions"),
+    "total_score": Bilingual("总分", "Total"),
+    "band": Bilingual("考核结果", "Result"),
+    "band_by_points": Bilingual("按分数", "By points"),
+    "vetoes": Bilingual("一票否决", "One-vote vetoes"),
+    "veto_fired": Bilingual("已触发一票否决", "One-vote veto fired"),
+    "veto_clear": Bilingual("未触发", "not fired"),
+    "veto_effect": Bilingual(
+        ("一票否决：不论得分，结果定为"),
+        ("One-vote veto: whatever the points, the result is"),
+    ),
+    "deductions": Bilingual("扣分项", "Deductions"),
+    "formula": Bilingual("计分方法", "How the score is computed"),
+    "no_data": Bilingual("无数据，按{level}级计", "no data: level {level}"),
+    "levels_rule": Bilingual("定级标准", "Level bounds"),
+    "higher": Bilingual("≥", "≥"),
+    "lower": Bilingual("≤", "≤"),
+    "below": Bilingual("其余", "otherwise"),
+    "level_n": Bilingual("{n}级", "L{n}"),
+    "no_scores": Bilingual("无评分", "no scores"),
+    "incidents": Bilingual("次数", "Count"),
+    "per_item": Bilingual("每项扣分", "Per finding"),
+    "cap": Bilingual("上限", "Cap"),
+    "lost": Bilingual("未得分", "points lost"),
+    "percent": Bilingual("%", "%"),
+    "points_unit": Bilingual("分", "pts"),
+    "count_unit": Bilingual("次", "times"),
+    "ledger": Bilingual("台账", "ledger"),
+    "inspection": Bilingual("人工评分", "entered scores"),
+    "late_count": Bilingual("延迟次数", "late count"),
+    "repair_response": Bilingual("报修响应", "repair response"),
+    "repair_completion": Bilingual("报修完成", "repair completion"),
+    "in_due_items": Bilingual("到期事项", "items due"),
+    "in_done_on_time": Bilingual("按时完成", "done on time"),
+    "in_done_late": Bilingual("逾期完成", "done late"),
+    "in_open_overdue": Bilingual("逾期未完成", "open overdue"),
+    "in_waived": Bilingual("已免除（不计）", "waived (not counted)"),
+    "in_requests": Bilingual("报修单", "requests"),
+    "in_within_limit": Bilingual("时限内", "within limit"),
+    "in_over_limit": Bilingual("超时", "over limit"),
+    "in_pending": Bilingual("未到时限（不计）", "pending (not counted)"),
+    "in_limit_minutes": Bilingual("时限（分钟）", "limit (minutes)"),
+    "in_mean_minutes": Bilingual("平均用时（分钟）", "mean (minutes)"),
+    "src_daily": Bilingual("日常检查", "daily checks"),
+    "src_special": Bilingual("专项督查", "special inspections"),
+    "src_third_party": Bilingual("第三方评估", "third-party evaluation"),
+    "n": Bilingual("份", " scores"),
+    "formula_text": Bilingual(
+        (
+            "每项指标按数值定为 1–5 级（达到第5、4、3、2级的界限即得该级，否则为1级；"
+            "无数据按最低级）；指标得分 = 权重 × 等级 ÷ 5；"
+            "总分 = 各指标得分之和 − 扣分（不低于0）；按总分对照考核等次；"
+            "触发任一一票否决项，结果直接定为最低等次。"
+        ),
+        (
+            "Each KPI value is set to a level 1–5 (meeting the bound of level 5, 4, "
+            "3 or 2 gives that level, otherwise 1; no data gives the lowest); "
+            "KPI score = weight × level ÷ 5; "
+            "total = sum of KPI scores − deductions (not below 0); "
+            "the total is matched to the bands; "
+            "any one-vote veto puts the result in the lowest band."
+        ),
+    ),
+}
+
+WORDS = _COMPLETION | _DIGEST | _ASSESSMENT | BUCKET_LABELS
 
 
 def pick_lang(lang: str) -> str:
-    if lang.lower().startswith("zh"):
+    if is_zh(lang):
         return "zh-CN"
     if lang.lower().startswith("en"):
         return "en"
@@ -148,4 +191,4 @@ def pick_lang(lang: str) -> str:
 def words(lang: str) -> dict[str, str]:
     """All labels of ``lang``, lateness buckets included."""
     code = pick_lang(lang)
-    return WORDS[code] | BUCKET_LABELS[code]
+    return {key: word.label(code) for key, word in WORDS.items()}

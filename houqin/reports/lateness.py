@@ -5,17 +5,17 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from houqin.bilingual import Bilingual
+
 BUCKETS = ("on_time", "le1", "d2_3", "d4_7", "d8_30", "gt30")
 BUCKET_LABELS = {
-    "zh-CN": {
-        "on_time": "按时", "le1": "≤1天", "d2_3": "2–3天", "d4_7": "4–7天",
-        "d8_30": "8–30天", "gt30": ">30天",
-    },
-    "en": {
-        "on_time": "on time", "le1": "≤1 day", "d2_3": "2–3 days", "d4_7": "4–7 days",
-        "d8_30": "8–30 days", "gt30": ">30 days",
-    },
-}  # fmt: skip
+    "on_time": Bilingual("按时", "on time"),
+    "le1": Bilingual("≤1天", "≤1 day"),
+    "d2_3": Bilingual("2–3天", "2–3 days"),
+    "d4_7": Bilingual("4–7天", "4–7 days"),
+    "d8_30": Bilingual("8–30天", "8–30 days"),
+    "gt30": Bilingual(">30天", ">30 days"),
+}
 
 
 def days_late(due_at: datetime, at: datetime) -> int:

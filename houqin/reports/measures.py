@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from houqin.models import InspectionScore, Item, PlanRun, RepairRequest
-from houqin.standards import KpiInput
+from houqin.standard_specs import KpiInput
 
 YIELD_PER = 500
 
@@ -72,8 +72,9 @@ def items(session: Session, spec: KpiInput, scope: Scope) -> Measure:
         func.coalesce(func.sum(case((done & Item.late.is_not(True), 1), else_=0)), 0),
         func.coalesce(func.sum(case((done & Item.late.is_(True), 1), else_=0)), 0),
         func.coalesce(func.sum(case((Item.status == "open", 1), else_=0)), 0),
-    ).where(Item.school_id == scope.school_id, Item.due_at >= scope.start,
-            Item.due_at < scope.until)  # fmt: skip
+    ).where(
+        Item.school_id == scope.school_id, Item.due_at >= scope.start, Item.due_at < scope.until
+    )
     if spec.roles:
         stmt = stmt.where(Item.role_key.in_(spec.roles))
     if spec.plans:
@@ -83,10 +84,12 @@ def items(session: Session, spec: KpiInput, scope: Scope) -> Measure:
     total, waived, on_time, late, overdue = (int(x) for x in session.execute(stmt).one())
     counted = total - waived
     inputs = (
-        Input("in_due_items", counted), Input("in_done_on_time", on_time),
-        Input("in_done_late", late), Input("in_open_overdue", overdue),
+        Input("in_due_items", counted),
+        Input("in_done_on_time", on_time),
+        Input("in_done_late", late),
+        Input("in_open_overdue", overdue),
         Input("in_waived", waived),
-    )  # fmt: skip
+    )
     if counted == 0:
         return Measure(None, inputs)
     if spec.kind == "late_count":
@@ -102,11 +105,13 @@ def repairs(session: Session, kind: str, limit_minutes: float, scope: Scope) -> 
     """
     stmt = (
         select(RepairRequest.reported_at, RepairRequest.responded_at, RepairRequest.completed_at)
-        .where(RepairRequest.school_id == scope.school_id,
-               RepairRequest.reported_at >= scope.start,
-               RepairRequest.reported_at < scope.until)
+        .where(
+            RepairRequest.school_id == scope.school_id,
+            RepairRequest.reported_at >= scope.start,
+            RepairRequest.reported_at < scope.until,
+        )
         .execution_options(yield_per=YIELD_PER)
-    )  # fmt: skip
+    )
     within = over = pending = 0
     minutes: list[float] = []
     for reported, responded, completed in session.execute(stmt):
@@ -121,10 +126,13 @@ def repairs(session: Session, kind: str, limit_minutes: float, scope: Scope) -> 
             pending += 1
     mean = round(sum(minutes) / len(minutes), 1) if minutes else None
     inputs = (
-        Input("in_requests", within + over + pending), Input("in_within_limit", within),
-        Input("in_over_limit", over), Input("in_pending", pending),
-        Input("in_limit_minutes", limit_minutes), Input("in_mean_minutes", mean),
-    )  # fmt: skip
+        Input("in_requests", within + over + pending),
+        Input("in_within_limit", within),
+        Input("in_over_limit", over),
+        Input("in_pending", pending),
+        Input("in_limit_minutes", limit_minutes),
+        Input("in_mean_minutes", mean),
+    )
     counted = within + over
     return Measure(round(100 * within / counted, 2) if counted else None, inputs)
 
@@ -135,18 +143,25 @@ def inspection(
     """The weighted mean of each source's mean score; absent sources' weights are shared out."""
     rows = session.execute(
         select(InspectionScore.source, func.avg(InspectionScore.score), func.count())
-        .where(InspectionScore.school_id == scope.school_id,
-               InspectionScore.period == scope.period, InspectionScore.kpi == kpi_key)
+        .where(
+            InspectionScore.school_id == scope.school_id,
+            InspectionScore.period == scope.period,
+            InspectionScore.kpi == kpi_key,
+        )
         .group_by(InspectionScore.source)
-    )  # fmt: skip
+    )
     found = {source: (float(avg), int(n)) for source, avg, n in rows}
     present = [(s, w) for s, w in sources if s in found]
     total = sum(w for _, w in present)
     inputs = tuple(
-        Input(f"src_{s}", round(found[s][0], 2) if s in found else None,
-              found[s][1] if s in found else 0, round(w / total, 4) if s in found else 0)
+        Input(
+            f"src_{s}",
+            round(found[s][0], 2) if s in found else None,
+            found[s][1] if s in found else 0,
+            round(w / total, 4) if s in found else 0,
+        )
         for s, w in sources
-    )  # fmt: skip
+    )
     if not present:
         return Measure(None, inputs)
     value = sum(found[s][0] * w for s, w in present) / total
@@ -162,10 +177,13 @@ def entered_facts(
         return facts
     rows = session.execute(
         select(InspectionScore.kpi, InspectionScore.score, InspectionScore.note)
-        .where(InspectionScore.school_id == scope.school_id,
-               InspectionScore.period == scope.period, InspectionScore.kpi.in_(keys))
+        .where(
+            InspectionScore.school_id == scope.school_id,
+            InspectionScore.period == scope.period,
+            InspectionScore.kpi.in_(keys),
+        )
         .order_by(InspectionScore.entered_at, InspectionScore.id)
-    )  # fmt: skip
+    )
     for key, score, note in rows:
         count, notes = facts.get(key, (0.0, []))
         facts[key] = (count + score, [*notes, note] if note else notes)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from houqin.errors import UserError
-from houqin.reports import charts, xlsx
+from houqin.reports import charts, sheets, xlsx
 from houqin.reports.assessment import Assessment
 from houqin.reports.completion import STATUS_KEYS, CompletionReport
 from houqin.reports.labels import pick_lang, words
@@ -42,16 +42,15 @@ def digest_text(digest: OverdueDigest, lang: str = "zh-CN") -> tuple[str, str]:
     """(subject, body) of the digest as a plain-text e-mail."""
     code = pick_lang(lang)
     template = environment().get_template(f"overdue.{code}.txt.j2")
-    module = template.make_module({"d": digest, "w": words(code), "lang": code,
-                                   "tz": digest.timezone})  # fmt: skip
+    module = template.make_module(
+        {"d": digest, "w": words(code), "lang": code, "tz": digest.timezone}
+    )
     # The template sets the subject too, so each language's wording stays in one file.
     subject = " ".join(str(vars(module)["subject"]).split())
     return subject, str(module).strip() + "\n"
 
 
 def _workbook(report: Report, lang: str) -> Any:
-    from houqin.reports import sheets
-
     if isinstance(report, CompletionReport):
         return sheets.completion(report, lang)
     if isinstance(report, OverdueDigest):

@@ -1,20 +1,27 @@
-"""The overdue digest for leadership: open items past their deadline, across plans and schools.
+"""Open items past their deadline, across plans and schools: the digest leadership is sent, and
+the queries behind the web's overdue review (counts by owner, plan, phase, school and age, the
+oldest items, completion over time).
 
-Items are streamed and counted as they arrive; only bounded lists are kept (the ``limit``
-oldest items, newly overdue and resolved ones), so a district's digest does not hold the ledger
-in memory. What changed is measured against the last digest *sent* for the same scope, whose
+The digest's items are streamed and counted as they arrive; only bounded lists are kept (the
+``limit`` oldest items, newly overdue and resolved ones), so a district's digest does not hold the
+ledger in memory. What changed is measured against the last digest *sent* for the same scope, whose
 item ids a ``DigestRun`` row keeps; building a digest with ``sent=True`` records a new one.
 """
 
 from __future__ import annotations
 
 import heapq
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import Session, joinedload
 
+from houqin.bilingual import Bilingual, pick
 from houqin.errors import NotFound, UserError
 from houqin.models import DigestRun, Item, Person, PlanRun, PlanTemplateVersion, School
 from houqin.reports.lateness import bucket, days_late, empty_buckets
@@ -22,6 +29,13 @@ from houqin.reports.lateness import bucket, days_late, empty_buckets
 YIELD_PER = 500
 TOP_PLANS = 3
 CHUNK = 500  # ids per IN (...) when looking up resolved items
+AGES = (  # the review's tally by age: (whole days overdue below which, label)
+    (1, Bilingual("1 天内", "under 1 day")),
+    (3, Bilingual("1–3 天", "1–3 days")),
+    (7, Bilingual("4–7 天", "4–7 days")),
+    (30, Bilingual("8–30 天", "8–30 days")),
+    (10**6, Bilingual("30 天以上", "over 30 days")),
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -131,9 +145,21 @@ def build(
     return digest
 
 
+def _joined(*columns: Any) -> Select[Any]:
+    """``columns`` of items joined to their owner, school, plan run and template version."""
+    return (
+        select(*columns)
+        .select_from(Item)
+        .join(Person, Person.id == Item.owner_id)
+        .join(School, School.id == Item.school_id)
+        .join(PlanRun, PlanRun.id == Item.run_id)
+        .join(PlanTemplateVersion, PlanTemplateVersion.id == PlanRun.template_id)
+    )
+
+
 def _count(session: Session, digest: OverdueDigest, where: object, before: set[int]) -> None:
     stmt = (
-        select(
+        _joined(
             Item.id,
             Item.run_id,
             Item.title_zh,
@@ -145,10 +171,6 @@ def _count(session: Session, digest: OverdueDigest, where: object, before: set[i
             PlanTemplateVersion.title_zh,
             PlanRun.period,
         )
-        .join(Person, Person.id == Item.owner_id)
-        .join(School, School.id == Item.school_id)
-        .join(PlanRun, PlanRun.id == Item.run_id)
-        .join(PlanTemplateVersion, PlanTemplateVersion.id == PlanRun.template_id)
         .where(where, Item.status == "open", Item.due_at < digest.now)  # type: ignore[arg-type]
         .order_by(Item.due_at, Item.id)
         .execution_options(yield_per=YIELD_PER)
@@ -212,3 +234,119 @@ def _resolved(session: Session, ids: list[int]) -> list[Resolved]:
         )
         found += [Resolved(*row) for row in rows]
     return found
+
+
+# -- the web's overdue review --------------------------------------------------------------------
+
+
+def age_bucket(days: int, lang: str) -> str:
+    """The review's age label of an item ``days`` whole days overdue."""
+    return next(label for bound, label in AGES if days < bound).label(lang)
+
+
+def overdue_in(school_ids: list[int], now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Open items of these schools past their deadline at ``now``."""
+    return (Item.school_id.in_(school_ids), Item.status == "open", Item.due_at < now)
+
+
+def count_overdue(session: Session, school_ids: list[int], now: datetime) -> int:
+    stmt = select(func.count()).select_from(Item).where(*overdue_in(school_ids, now))
+    return session.scalar(stmt) or 0
+
+
+def oldest_overdue(
+    session: Session, school_ids: list[int], now: datetime, limit: int
+) -> list[Item]:
+    """The ``limit`` overdue items with the oldest deadlines, with owner, plan and school."""
+    return list(
+        session.scalars(
+            select(Item)
+            .where(*overdue_in(school_ids, now))
+            .options(
+                joinedload(Item.owner),
+                joinedload(Item.run).joinedload(PlanRun.template),
+                joinedload(Item.run).joinedload(PlanRun.school),
+            )
+            .order_by(Item.due_at, Item.id)
+            .limit(limit)
+        ).unique()
+    )
+
+
+def overdue_groups(
+    session: Session,
+    school_ids: list[int],
+    now: datetime,
+    lang: str,
+    *,
+    several_schools: bool,
+) -> dict[str, Counter[str]]:
+    """Overdue items counted by owner, plan, phase, school and age, in the database."""
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
+    where = overdue_in(school_ids, now)
+
+    def count(key: str, label: Callable[..., str], *columns: Any) -> None:
+        for *values, n in session.execute(
+            _joined(*columns, func.count()).where(*where).group_by(*columns)
+        ):
+            groups[key][label(*values)] += n
+
+    def owner(name: str, school: str) -> str:
+        return f"{name}（{school}）" if several_schools else name
+
+    count("owner", owner, Person.name, School.name)
+    titles = (PlanTemplateVersion.title_zh, PlanTemplateVersion.title_en)
+    count("plan", lambda zh, en: pick(zh, en, lang), *titles)
+    count("phase", lambda zh, en: pick(zh, en, lang), Item.phase_zh, Item.phase_en)
+    count("school", lambda name: name, School.name)
+    # age in whole days < bound  <=>  due_at > now - bound days
+    bucket = case(
+        *[
+            (Item.due_at > now - timedelta(days=bound), n)
+            for n, (bound, _) in enumerate(AGES[:-1])  # the last is open-ended: the else
+        ],
+        else_=len(AGES) - 1,
+    )
+    count("age", lambda n: AGES[n][1].label(lang), bucket)
+    return groups
+
+
+def completion_series(
+    session: Session, school_ids: list[int], now: datetime, tz: str, days: int
+) -> tuple[list[date], list[int], list[int]]:
+    """For each of the last ``days`` days: items due by then, and items done by then.
+
+    Counts before the window come from two COUNTs; only the window's rows are read, so a
+    district's year of items is not walked row by row.
+    """
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    span: list[date] = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    start = datetime.combine(span[0], time(), zone)
+    end = datetime.combine(span[-1] + timedelta(days=1), time(), zone)
+    counted = (Item.school_id.in_(school_ids), Item.status != "waived")
+    done = (*counted, Item.status == "done", Item.completed_at.is_not(None))
+    d_total = session.scalar(select(func.count()).where(*counted, Item.due_at < start)) or 0
+    c_total = session.scalar(select(func.count()).where(*done, Item.completed_at < start)) or 0
+    due_on: Counter[date] = Counter(
+        at.astimezone(zone).date()
+        for at in session.scalars(
+            select(Item.due_at).where(*counted, Item.due_at >= start, Item.due_at < end)
+        )
+    )
+    done_on: Counter[date] = Counter(
+        at.astimezone(zone).date()
+        for at in session.scalars(
+            select(Item.completed_at).where(
+                *done, Item.completed_at >= start, Item.completed_at < end
+            )
+        )
+        if at is not None
+    )
+    due, finished = [], []
+    for day in span:
+        d_total += due_on[day]
+        c_total += done_on[day]
+        due.append(d_total)
+        finished.append(c_total)
+    return span, due, finished

@@ -21,12 +21,12 @@ from sqlalchemy import Engine
 from calendars import CalendarBook
 from houqin.accounts import default_hasher
 from houqin.db import make_engine
-from houqin.plan_templates import PlanTemplate
+from houqin.plan_specs import PlanTemplate
 from houqin.settings import Settings, get_settings
 from houqin.sources import load_calendars, load_plans
 from houqin.web import (
     board,
-    errors,
+    error_pages,
     head,
     health,
     ical,
@@ -83,7 +83,7 @@ def make_app(
     app.state.secure = settings.base_url.startswith("https://")
     app.state.templates = environment()
     app.state.sources = Sources(settings)
-    errors.install(app)
+    error_pages.install(app)
     for module in (health, login, staff, ticks, head, board, outbox, review, reports, links, ical):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +12,9 @@ from sqlalchemy.orm import Session, joinedload
 from starlette.datastructures import FormData
 
 from houqin import audit
+from houqin.bilingual import Bilingual, pick
 from houqin.models import AuditEvent, Item, Person, PlanRun
+from houqin.plan_runs import Counts, counts_by_run
 from houqin.web import forms
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
@@ -23,46 +23,6 @@ from houqin.web.permissions import can_manage_school, can_read_run, can_sign_off
 from houqin.web.render import render
 
 router = APIRouter()
-
-
-@dataclass
-class Counts:
-    total: int = 0
-    done: int = 0
-    late: int = 0
-    waived: int = 0
-    open: int = 0
-    overdue: int = 0
-
-    def add(self, item: Item, now: datetime) -> None:
-        self.count(item.status, item.late, item.due_at, now)
-
-    def count(self, status: str, late: bool | None, due_at: datetime, now: datetime) -> None:
-        self.total += 1
-        if status == "done":
-            self.done += 1
-            self.late += bool(late)
-        elif status == "waived":
-            self.waived += 1
-        else:
-            self.open += 1
-            self.overdue += due_at < now
-
-    @property
-    def percent(self) -> int:
-        """Share settled (done or waived), rounded down so 99.6% never shows as 100%."""
-        return (self.done + self.waived) * 100 // self.total if self.total else 0
-
-
-def progress(session: Session, run_ids: list[int], now: datetime) -> dict[int, Counts]:
-    counts: dict[int, Counts] = defaultdict(Counts)
-    if run_ids:
-        rows = session.execute(
-            select(Item.run_id, Item.status, Item.late, Item.due_at).where(Item.run_id.in_(run_ids))
-        )
-        for run_id, status, late, due_at in rows:
-            counts[run_id].count(status, late, due_at, now)
-    return counts
 
 
 def _run(session: Session, viewer: User, run_id: int) -> PlanRun:
@@ -89,8 +49,7 @@ def board(request: Request, run_id: int, viewer: User, session: DB, now: Now) ->
     phases: dict[str, list[Item]] = defaultdict(list)
     total = Counts()
     for item in items:
-        zh = request.state.lang.startswith("zh")
-        phase = item.phase_zh if zh else item.phase_en or item.phase_zh
+        phase = pick(item.phase_zh, item.phase_en, request.state.lang)
         by_phase[phase].add(item, now)
         by_owner[item.owner.name].add(item, now)
         phases[phase].append(item)
@@ -134,8 +93,8 @@ def sign_off(
     """Leadership signs the run off: an audit event with their note, shown on the board."""
     run = _run(session, viewer, run_id)
     require(can_sign_off(viewer, run))
-    note = forms.text(form, "note", max_len=1000, label=("签批意见", "The note"))
-    counts = progress(session, [run.id], now)[run.id]
+    note = forms.text(form, "note", max_len=1000, label=Bilingual("签批意见", "The note"))
+    counts = counts_by_run(session, [run.id], now)[run.id]
     audit.record(
         session,
         actor=viewer.actor,

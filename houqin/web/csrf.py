@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from houqin.web.errors import Forbidden, TooLarge
+from houqin.web.errors import BadInput, Forbidden, TooLarge
 
 FIELD = "csrf"
 SALT = "houqin.csrf"
@@ -60,8 +60,6 @@ async def checked_form(request: Request) -> AsyncIterator[FormData]:
     try:
         form = await request.form(max_files=MAX_FILES, max_fields=MAX_FIELDS)
     except HTTPException as exc:  # python-multipart refused the body
-        from houqin.web.errors import BadInput
-
         raise BadInput(f"表单格式不正确：{exc.detail}", f"Malformed form: {exc.detail}") from None
     try:
         value = form.get(FIELD)

@@ -10,6 +10,7 @@ import math
 
 from starlette.datastructures import FormData, UploadFile
 
+from houqin.bilingual import Bilingual
 from houqin.web.errors import BadInput
 
 
@@ -19,13 +20,13 @@ def text(
     *,
     required: bool = False,
     max_len: int = 2000,
-    label: tuple[str, str] | None = None,
+    label: Bilingual | None = None,
 ) -> str | None:
     value = form.get(name)
     if value is not None and not isinstance(value, str):
         raise BadInput(f"表单字段 {name} 格式不正确。", f"Form field {name} is malformed.")
     value = (value or "").strip()
-    zh, en = label or (name, name)
+    zh, en = (label.zh, label.label("en")) if label else (name, name)
     if not value:
         if required:
             raise BadInput(f"请填写：{zh}。", f"Please fill in: {en}.")
@@ -45,7 +46,7 @@ def integer(form: FormData, name: str, *, required: bool = True) -> int | None:
         raise BadInput(f"{name} 应为整数。", f"{name} must be a whole number.") from None
 
 
-def number(form: FormData, name: str, *, label: tuple[str, str]) -> float | None:
+def number(form: FormData, name: str, *, label: Bilingual) -> float | None:
     value = text(form, name, max_len=30, label=label)
     if value is None:
         return None
@@ -54,7 +55,8 @@ def number(form: FormData, name: str, *, label: tuple[str, str]) -> float | None
     except ValueError:
         result = math.nan
     if not math.isfinite(result):
-        raise BadInput(f"{label[0]}应为数字，例如 12。", f"{label[1]} must be a number, e.g. 12.")
+        en = label.label("en")
+        raise BadInput(f"{label.zh}应为数字，例如 12。", f"{en} must be a number, e.g. 12.")
     return result
 
 

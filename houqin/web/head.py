@@ -9,35 +9,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from houqin.bilingual import Bilingual
 from houqin.items import reassign, waive
 from houqin.launch import launch, plan_items
-from houqin.models import Person, PlanRun, School
+from houqin.models import Person, PlanRun
 from houqin.people import bind_role, get_person, role_bindings
 from houqin.periods import parse_period
-from houqin.plan_templates import PlanTemplate
+from houqin.plan_runs import counts_by_run, runs_of
+from houqin.plan_specs import PlanTemplate
 from houqin.roles import ROLES, Role
 from houqin.web import forms
-from houqin.web.board import progress
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import BadInput
 from houqin.web.permissions import Viewer, can_manage_school, require
 from houqin.web.render import render
-from houqin.web.staff import readable_item
-from houqin.web.ticks import settle
+from houqin.web.shared import managed_school, readable_item, settle
 
 router = APIRouter()
 Form = Annotated[FormData, Depends(checked_form)]
-
-
-def managed_school(session: Session, viewer: Viewer) -> School:
-    require(viewer.school_id is not None and can_manage_school(viewer, viewer.school_id))
-    school = session.get(School, viewer.school_id)
-    assert school is not None
-    return school
 
 
 def _plans(request: Request) -> dict[str, PlanTemplate]:
@@ -52,18 +45,6 @@ def _template(request: Request, key: str | None) -> PlanTemplate:
     return plans[key]
 
 
-def runs_of(session: Session, school_ids: list[int], limit: int | None = None) -> list[PlanRun]:
-    return list(
-        session.scalars(
-            select(PlanRun)
-            .where(PlanRun.school_id.in_(school_ids))
-            .options(joinedload(PlanRun.template), joinedload(PlanRun.school))
-            .order_by(PlanRun.launched_at.desc(), PlanRun.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 @router.get("/head")
 def dashboard(request: Request, viewer: User, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
@@ -73,7 +54,7 @@ def dashboard(request: Request, viewer: User, session: DB, now: Now) -> Response
         "head.html.j2",
         school=school,
         runs=runs,
-        counts=progress(session, [r.id for r in runs], now),
+        counts=counts_by_run(session, [r.id for r in runs], now),
         plans=_plans(request),
     )
 
@@ -122,7 +103,9 @@ def preview(
 def do_launch(request: Request, form: Form, viewer: User, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
     plan = _template(request, forms.text(form, "template", required=True, max_len=64))
-    period = forms.text(form, "period", required=True, max_len=16, label=("期间", "Period"))
+    period = forms.text(
+        form, "period", required=True, max_len=16, label=Bilingual("期间", "Period")
+    )
     assert period is not None
     result = launch(
         session,
@@ -164,10 +147,10 @@ def people(request: Request, viewer: User, session: DB) -> Response:
 @router.post("/people/bind")
 def bind(request: Request, form: Form, viewer: User, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
-    role = forms.text(form, "role", required=True, max_len=64, label=("角色", "Role"))
+    role = forms.text(form, "role", required=True, max_len=64, label=Bilingual("角色", "Role"))
     if role not in _roles(plans=_plans(request)):
         raise BadInput("没有这个角色。", "No such role.", back="/people")
-    code = forms.text(form, "person", required=True, max_len=64, label=("人员", "Person"))
+    code = forms.text(form, "person", required=True, max_len=64, label=Bilingual("人员", "Person"))
     person = get_person(session, school, code or "")
     if not person.active:
         raise BadInput("此人已停用。", "This person is inactive.", back="/people")
@@ -184,7 +167,9 @@ def _managed_item(session: Session, viewer: Viewer, item_id: int) -> Any:
 @router.post("/items/{item_id}/reassign")
 def do_reassign(item_id: int, form: Form, viewer: User, session: DB, now: Now) -> Response:
     item = _managed_item(session, viewer, item_id)
-    code = forms.text(form, "to", required=True, max_len=64, label=("新负责人", "New owner"))
+    code = forms.text(
+        form, "to", required=True, max_len=64, label=Bilingual("新负责人", "New owner")
+    )
     reason = forms.text(form, "reason", max_len=1000)
     to = get_person(session, item.run.school, code or "")
     if to.id == item.owner_id:
@@ -205,7 +190,11 @@ def do_reassign(item_id: int, form: Form, viewer: User, session: DB, now: Now) -
 def do_waive(item_id: int, form: Form, viewer: User, session: DB, now: Now) -> Response:
     item = _managed_item(session, viewer, item_id)
     reason = forms.text(
-        form, "reason", required=True, max_len=1000, label=("免除理由", "A reason for the waiver")
+        form,
+        "reason",
+        required=True,
+        max_len=1000,
+        label=Bilingual("免除理由", "A reason for the waiver"),
     )
     assert reason is not None
     settle(

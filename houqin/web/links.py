@@ -21,14 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 from starlette.datastructures import FormData
 
+from houqin.bilingual import Bilingual
+from houqin.items import open_dependencies
 from houqin.links import LinkClaim, LinkError, read_token, use_token
 from houqin.models import Item, Person, PlanRun, UsedLink
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now
 from houqin.web.errors import WebError
 from houqin.web.render import render
-from houqin.web.staff import open_dependencies
-from houqin.web.ticks import complete
+from houqin.web.shared import complete
 
 router = APIRouter()
 
@@ -77,7 +78,7 @@ def _page(session: Session, item: Item, now: datetime) -> dict[str, Any]:
         "item": item,
         "tz": item.run.school.timezone,
         "now": now,
-        "plan_title": (item.run.template.title_zh, item.run.template.title_en),
+        "plan_title": Bilingual(item.run.template.title_zh, item.run.template.title_en),
         "open_dependencies": open_dependencies(session, item),
     }
 

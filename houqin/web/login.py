@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from houqin.accounts import authenticate
+from houqin.bilingual import Bilingual
 from houqin.web import auth, forms
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User, current_viewer
@@ -54,10 +55,16 @@ def login(
     request: Request, form: Annotated[FormData, Depends(checked_form)], session: DB, now: Now
 ) -> Response:
     username = (
-        forms.text(form, "username", required=True, max_len=100, label=("用户名", "Username")) or ""
+        forms.text(
+            form, "username", required=True, max_len=100, label=Bilingual("用户名", "Username")
+        )
+        or ""
     )
     password = (
-        forms.text(form, "password", required=True, max_len=1000, label=("密码", "Password")) or ""
+        forms.text(
+            form, "password", required=True, max_len=1000, label=Bilingual("密码", "Password")
+        )
+        or ""
     )
     target = _safe_next(forms.text(form, "next", max_len=500))
     address = auth.client_address(request)

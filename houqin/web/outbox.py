@@ -21,9 +21,9 @@ from houqin.models import Delivery, Person
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import Forbidden, WebError
-from houqin.web.head import managed_school
 from houqin.web.permissions import Viewer, can_manage_school, require
 from houqin.web.render import render
+from houqin.web.shared import managed_school
 
 router = APIRouter()
 STATES = ("failed", "unconfirmed", "pending", "sending", "sent")

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from houqin.accounts import role_label
+from houqin.bilingual import Bilingual, is_zh
 from houqin.web import csrf, i18n
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -37,17 +38,18 @@ def render(
     lang: str = getattr(request.state, "lang", i18n.DEFAULT)
     tz: str = request.app.state.settings.timezone
 
-    def t(zh: str, en: str) -> str:
-        return i18n.pick(lang, zh, en)
+    def t(zh: str | Bilingual, en: str | None = None) -> str:
+        """``t("中文", "English")`` or ``t(bilingual)``: the reader's language (one rule)."""
+        return (zh if isinstance(zh, Bilingual) else Bilingual(zh, en)).label(lang)
 
     def when(instant: datetime | None, zone: str | None = None, time: bool = True) -> str:
         return i18n.fmt_when(instant, zone or tz, lang, time=time)
 
-    def lab(table: dict[str, tuple[str, str]], key: str) -> str:
+    def lab(table: dict[str, Bilingual], key: str) -> str:
         return i18n.label(table, key, lang)
 
     def switch_lang() -> str:
-        other = "en" if lang.startswith("zh") else "zh-CN"
+        other = "en" if is_zh(lang) else "zh-CN"
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
         query.append(("lang", other))
         return request.url.path + "?" + urlencode(query)

@@ -63,9 +63,15 @@ def digest_report(request: Request, fmt: str, viewer: User, session: DB, now: No
 
 @router.get("/review/assessment.{fmt}")
 def assessment_report(
-    request: Request, fmt: str, viewer: User, session: DB, now: Now, period: str,
-    school: str | None = None, standard: str = "primary_school",
-) -> Response:  # fmt: skip
+    request: Request,
+    fmt: str,
+    viewer: User,
+    session: DB,
+    now: Now,
+    period: str,
+    school: str | None = None,
+    standard: str = "primary_school",
+) -> Response:
     """A school's assessment for a quarter (2027Q1) or a term (2026-2027/1)."""
     ids = school_ids(session, viewer)
     stmt = select(School).where(School.id.in_(ids))

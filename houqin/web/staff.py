@@ -12,8 +12,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from houqin import audit
+from houqin.bilingual import Bilingual
 from houqin.clock import as_local
-from houqin.items import get_item
+from houqin.items import get_item, open_dependencies
 from houqin.models import Evidence, Item, Person, PlanRun
 from houqin.web import uploads
 from houqin.web.deps import DB, Now, User
@@ -21,12 +22,11 @@ from houqin.web.errors import Forbidden
 from houqin.web.permissions import (
     Viewer,
     can_manage_school,
-    can_read_item,
     can_work_item,
-    require,
     require_role,
 )
 from houqin.web.render import render
+from houqin.web.shared import readable_item
 
 router = APIRouter()
 RECENT = timedelta(days=14)
@@ -35,8 +35,7 @@ RECENT = timedelta(days=14)
 @dataclass
 class Bucket:
     key: str
-    zh: str
-    en: str
+    name: Bilingual
     items: list[Item] = field(default_factory=list)
 
 
@@ -47,11 +46,11 @@ def buckets(items: list[Item], now: datetime, tz: str) -> list[Bucket]:
     out = {
         b.key: b
         for b in (
-            Bucket("overdue", "已逾期", "Overdue"),
-            Bucket("today", "今天到期", "Due today"),
-            Bucket("week", "本周", "This week"),
-            Bucket("later", "以后", "Later"),
-            Bucket("done", "最近完成", "Recently done"),
+            Bucket("overdue", Bilingual("已逾期", "Overdue")),
+            Bucket("today", Bilingual("今天到期", "Due today")),
+            Bucket("week", Bilingual("本周", "This week")),
+            Bucket("later", Bilingual("以后", "Later")),
+            Bucket("done", Bilingual("最近完成", "Recently done")),
         )
     }
     for item in items:
@@ -116,15 +115,6 @@ def team_items(request: Request, viewer: User, session: DB, now: Now) -> Respons
     )
 
 
-def readable_item(session: Session, viewer: Viewer, item_id: int) -> Item:
-    """The item if the viewer may read it; 403 (not 404) otherwise, so guessing ids says nothing."""
-    item = session.get(Item, item_id, options=[joinedload(Item.run).joinedload(PlanRun.school)])
-    if item is None:
-        raise Forbidden()
-    require(can_read_item(session, viewer, item))
-    return item
-
-
 @router.get("/items/{item_id}")
 def item_page(request: Request, item_id: int, viewer: User, session: DB, now: Now) -> Response:
     item = readable_item(session, viewer, item_id)
@@ -151,7 +141,7 @@ def item_context(
         "tz": item.run.school.timezone,
         "now": now,
         "overdue": item.status == "open" and item.due_at < now,
-        "plan_title": (item.run.template.title_zh, item.run.template.title_en),
+        "plan_title": Bilingual(item.run.template.title_zh, item.run.template.title_en),
         "evidence": [e for e in evidence if e.kind != "photo"],
         "photos": [(e, uploads.resolve(data_dir, e.path, thumb=True) is not None) for e in photos],
         "history": audit.history(session, item_id=item.id),
@@ -168,18 +158,6 @@ def item_context(
         else [],
         "open_dependencies": open_dependencies(session, item),
     }
-
-
-def open_dependencies(session: Session, item: Item) -> list[Item]:
-    if not item.depends_on or item.status != "open":
-        return []
-    return list(
-        session.scalars(
-            select(Item).where(
-                Item.run_id == item.run_id, Item.key.in_(item.depends_on), Item.status == "open"
-            )
-        )
-    )
 
 
 @router.get("/photos/{evidence_id}")

@@ -1,16 +1,10 @@
 """Ticking off: sub-steps, completing an item with its evidence, reopening it.
 
-Two people acting on one item at once: the ledger core settles it with a conditional UPDATE on
-``Item.revision`` and refuses the loser. Here the loser's action is tried again on the fresh row,
-because ticking a step is commutative: both steps end up ticked, with two
-audit events. Completing an item someone else just completed is refused with a clear message.
+A race with another person's action is settled in ``shared.settle`` (see there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -18,118 +12,17 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from houqin import audit
-from houqin.errors import UserError
 from houqin.items import tick, untick
-from houqin.models import Evidence, Item, Person
-from houqin.web import forms, uploads
+from houqin.models import Item, Person
+from houqin.web import forms
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import BadInput, WebError
 from houqin.web.permissions import can_work_item, require
-from houqin.web.staff import readable_item
+from houqin.web.shared import complete, must_be_open, readable_item, settle
 
 router = APIRouter()
 Form = Annotated[FormData, Depends(checked_form)]
-ATTEMPTS = 3
-
-
-def settle(session: Session, item: Item, action: Callable[[], str]) -> str:
-    """Run ``action``; if it lost a race (the revision moved), run it again on the new row.
-
-    No savepoint is needed: a core action's conditional UPDATE is its first write, so an action
-    that was refused has written nothing.
-    """
-    for attempt in range(ATTEMPTS):
-        seen, status = item.revision, item.status
-        try:
-            return action()
-        except UserError:
-            session.refresh(item)
-            if item.status != status:
-                raise _no_longer(item) from None
-            if item.revision == seen or attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _no_longer(item: Item) -> WebError:
-    who = item.completed_by.name if item.completed_by else ""
-    if item.status == "done":
-        return WebError(
-            f"此事项刚刚已由{who}完成，无需重复操作。未做任何更改。",
-            f"This item was just completed by {who or 'someone'}; nothing was changed.",
-            status=409,
-            back=f"/items/{item.id}",
-        )
-    return WebError(
-        f"此事项的状态刚刚变为「{item.status}」，未做任何更改。",
-        f"This item just became {item.status}; nothing was changed.",
-        status=409,
-        back=f"/items/{item.id}",
-    )
-
-
-def _must_be_open(item: Item) -> None:
-    if item.status != "open":
-        raise _no_longer(item)
-
-
-def complete(
-    request: Request, session: Session, item: Item, by: Person, form: FormData, now: datetime
-) -> str:
-    """Tick the chosen steps, store the photos, then complete the item with its evidence."""
-    _must_be_open(item)
-    note = forms.text(form, "note", max_len=2000, label=("说明", "The note"))
-    number = forms.number(form, "number", label=("数字", "The number"))
-    steps = forms.ints(form, "steps")
-    photos = uploads.read_photos(forms.files(form, "photos"))
-    missing = {"note": note is None, "number": number is None, "photo": not photos}
-    if missing.get(item.evidence_kind):
-        needs = {
-            "note": ("一段文字说明", "a note"),
-            "number": ("一个数字", "a number"),
-            "photo": ("至少一张照片", "at least one photo"),
-        }[item.evidence_kind]
-        raise BadInput(
-            f"完成此事项需要提供{needs[0]}。未做任何更改。",
-            f"Completing this item needs {needs[1]}. Nothing was changed.",
-            back=f"/items/{item.id}",
-        )
-    for n in steps:
-        if not 1 <= n <= len(item.steps):
-            raise BadInput("步骤编号不正确。", "No such step.")
-        if not item.steps[n - 1].get("done"):
-            settle(session, item, partial(tick, session, item=item, by=by, now=now, step=n))
-    paths = uploads.store(
-        request.app.state.settings.data_dir,
-        item.run.school.code,
-        item.id,
-        photos,
-        request.state.on_rollback,
-    )
-    first = paths[0] if paths else None
-    message = settle(
-        session,
-        item,
-        lambda: tick(session, item=item, by=by, now=now, note=note, number=number, photo=first),
-    )
-    for path in paths[1:]:
-        session.add(
-            Evidence(item_id=item.id, kind="photo", path=path, actor=by.code, created_at=now)
-        )
-    if len(paths) > 1:
-        audit.record(
-            session,
-            actor=by.code,
-            action="item.photos",
-            at=now,
-            school_id=item.school_id,
-            run_id=item.run_id,
-            item_id=item.id,
-            photos=paths[1:],
-        )
-    return message
 
 
 def _workable(session: Session, viewer: User, item_id: int) -> tuple[Item, Person]:
@@ -145,7 +38,7 @@ def toggle_step(
     item_id: int, step: int, form: Form, viewer: User, session: DB, now: Now
 ) -> Response:
     item, by = _workable(session, viewer, item_id)
-    _must_be_open(item)
+    must_be_open(item)
     if not 1 <= step <= len(item.steps):
         raise BadInput("没有这个步骤。", "No such step.", back=f"/items/{item_id}")
     done = forms.text(form, "done", required=True, max_len=10)

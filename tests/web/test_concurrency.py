@@ -16,7 +16,7 @@ from houqin.links import make_token
 from houqin.models import AuditEvent, Item, Person
 from houqin.web.app import make_app
 from houqin.web.deps import get_now
-from houqin.web.ticks import settle
+from houqin.web.shared import settle
 from tests.factories import NOW
 from tests.web.conftest import Live, form_token, logged_in, serving
 from tests.web.seed import FAST_HASHER

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from houqin.items import tick
+from houqin.reports.overdue import age_bucket, completion_series
 from houqin.web import review
 from houqin.web.chart import Series, line_chart
-from houqin.web.review import age_bucket, completion_series
 from tests.factories import NOW, make_item, make_person, make_run, make_school
 from tests.web.conftest import Live, logged_in
 

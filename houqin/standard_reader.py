@@ -1,17 +1,18 @@
-"""Reading one standards file: the YAML nodes checked field by field, every problem located.
+"""Reading one assessment standard: its YAML nodes checked field by field, every problem located.
 
-Kept apart from ``houqin.standards`` (what a standard holds, where files are found) because the
-checks are most of the code and only the loader needs them.
+The generic rules (nulls, unknown and repeated fields, text, numbers) are ``houqin.yaml_reader``'s;
+this reader knows a standard's own fields. ``houqin.standards`` finds the files; the standard it
+builds is ``houqin.standard_specs``.
 """
 
 from __future__ import annotations
 
 import yaml
 
+from houqin.bilingual import Bilingual
 from houqin.errors import Problem
-from houqin.reports.yaml_nodes import Node, NodeReader
 from houqin.roles import ROLES
-from houqin.standards import (
+from houqin.standard_specs import (
     LEDGER_INPUTS,
     SOURCES,
     UNITS,
@@ -21,12 +22,22 @@ from houqin.standards import (
     Kpi,
     KpiInput,
     Standard,
-    Title,
     Veto,
 )
+from houqin.yaml_reader import Node, NodeReader, line
 
-_TOP = ("key", "title", "source", "levels", "no_data_level", "supervision", "bands",
-        "categories", "deductions", "vetoes")  # fmt: skip
+_TOP = (
+    "key",
+    "title",
+    "source",
+    "levels",
+    "no_data_level",
+    "supervision",
+    "bands",
+    "categories",
+    "deductions",
+    "vetoes",
+)
 _TOP_REQUIRED = ("key", "title", "levels", "supervision", "bands", "categories")
 _KPI = ("weight", "unit", "better", "input", "levels")
 _KPI_REQUIRED = ("weight", "unit", "input", "levels")
@@ -50,39 +61,56 @@ class _Reader(NodeReader):
     def __init__(self, file: str, known_plans: set[str] | None):
         super().__init__(file)
         self.known_plans = known_plans
+        self.keys: dict[str, int | None] = {}  # KPI, veto and deduction key -> its line
 
     def standard(self, root: Node) -> Standard | None:
         f = self.fields(root, "", _TOP, _TOP_REQUIRED)
         if f is None:
             return None
-        key = self.key(f.get("key"), "key", unique=False)
+        key = self.key(f.get("key"), "key")
         title = self.title(f.get("title"), "title")
         names = self.level_names(f.get("levels"))
-        no_data = self.number(f.get("no_data_level", None), "no_data_level", 1, 5, default=1)
+        no_data = (
+            self.number(f["no_data_level"], "no_data_level", 1, 5) if "no_data_level" in f else 1
+        )
         supervision = self.weights(f.get("supervision"), "supervision")
         bands = self.bands(f.get("bands"))
         categories = self.categories(f.get("categories"), supervision)
         deductions = tuple(
-            Deduction(k, t, self.number(s.get("points"), f"{w}.points", 0) or 0,
-                      self.number(s.get("max"), f"{w}.max", 0, default=None))
-            for w, s, k, t in self.named(f.get("deductions"), "deductions", ("points", "max"),
-                                         ("points",))
-        )  # fmt: skip
+            Deduction(
+                k,
+                t,
+                self.number(s.get("points"), f"{w}.points", 0) or 0,
+                self.number(s.get("max"), f"{w}.max", 0),
+            )
+            for w, s, k, t in self.named(
+                f.get("deductions"), "deductions", ("points", "max"), ("points",)
+            )
+        )
         vetoes = tuple(
-            Veto(k, t, self.text(s["source"], f"{w}.source") if "source" in s else None)
+            Veto(k, t, self.text(s.get("source"), f"{w}.source"))
             for w, s, k, t in self.named(f.get("vetoes"), "vetoes", ("source",), ())
         )
-        source = self.text(f["source"], "source") if "source" in f else None
-        if self.problems or None in (key, title, no_data):
+        source = self.text(f.get("source"), "source")
+        if self.problems or key is None or title is None or no_data is None:
             return None
         return Standard(
-            key, title, source, names, int(no_data), supervision, bands,  # type: ignore[arg-type]
-            categories, deductions, vetoes, self.file,
-        )  # fmt: skip
+            key,
+            title,
+            source,
+            names,
+            int(no_data),
+            supervision,
+            bands,
+            categories,
+            deductions,
+            vetoes,
+            self.file,
+        )
 
-    def level_names(self, node: Node | None) -> dict[int, Title]:
+    def level_names(self, node: Node | None) -> dict[int, Bilingual]:
         names = {}
-        for name, value in self.mapping(node, "levels"):
+        for name, value in self.entries(node, "levels"):
             if name not in ("1", "2", "3", "4", "5"):
                 self.fail(value, f"levels.{name}", "levels are 1, 2, 3, 4 and 5")
             elif (title := self.title(value, f"levels.{name}")) is not None:
@@ -97,19 +125,19 @@ class _Reader(NodeReader):
         for w, f, key, _ in entries:
             low = self.number(f.get("min"), f"{w}.min", 0, 100)
             zh = self.text(f.get("zh-CN"), f"{w}.zh-CN")
-            en = self.text(f["en"], f"{w}.en") if "en" in f else None
+            en = self.text(f.get("en"), f"{w}.en")
             if low is not None and bands and low >= bands[-1].min:
                 self.fail(f["min"], f"{w}.min", "list bands from the highest minimum down")
             elif low is not None and zh is not None:
-                bands.append(Band(key, low, Title(zh, en)))
+                bands.append(Band(key, low, Bilingual(zh, en)))
         if bands and bands[-1].min != 0:
             self.fail(node, "bands", "the last band must have min: 0 (it takes the rest)")
         return tuple(bands)
 
     def categories(self, node: Node | None, supervision: Weights) -> tuple[Category, ...]:
         cats = []
-        for w, f, key, title in self.named(node, "categories", ("weight", "kpis"),
-                                           ("weight", "kpis")):  # fmt: skip
+        fields = ("weight", "kpis")
+        for w, f, key, title in self.named(node, "categories", fields, fields):
             weight = self.number(f.get("weight"), f"{w}.weight", 0, 100)
             entries = self.named(f.get("kpis"), f"{w}.kpis", _KPI, _KPI_REQUIRED)
             kpis = [self.kpi(kw, kf, k, t, key, supervision) for kw, kf, k, t in entries]
@@ -129,27 +157,34 @@ class _Reader(NodeReader):
         return tuple(cats)
 
     def kpi(
-        self, w: str, f: dict[str, Node], key: str, title: Title, category: str,
+        self,
+        w: str,
+        f: dict[str, Node],
+        key: str,
+        title: Bilingual,
+        category: str,
         supervision: Weights,
-    ) -> Kpi | None:  # fmt: skip
+    ) -> Kpi | None:
         weight = self.number(f.get("weight"), f"{w}.weight", 0, 100)
         unit = self.choice(f.get("unit"), f"{w}.unit", UNITS)
         better = self.choice(f.get("better"), f"{w}.better", ("higher", "lower"), "higher")
         given = self.kpi_input(f.get("input"), f"{w}.input", unit, supervision)
         high = 100 if unit == "percent" else None
-        nodes = self.items(f.get("levels"), f"{w}.levels")
-        bounds = [self.number(n, f"{w}.levels[{i}]", 0, high) for i, n in enumerate(nodes)]
-        if len(bounds) != 4:
+        nodes = list(self.sequence(f.get("levels"), f"{w}.levels"))
+        read = [self.number(n, f"{w}.levels[{i}]", 0, high) for i, n in nodes]
+        bounds = [b for b in read if b is not None]  # four numbers, when every bound was read
+        if len(nodes) != 4:
             message = "give four bounds: for levels 5, 4, 3 and 2 (beyond them is level 1)"
             self.fail(f.get("levels"), f"{w}.levels", message)
-        elif None not in bounds and (
+        elif len(bounds) == 4 and (
             bounds != sorted(bounds, reverse=better == "higher") or len(set(bounds)) != 4
         ):
             way = "decrease" if better == "higher" else "increase (better: lower)"
             self.fail(f["levels"], f"{w}.levels", f"the bounds must strictly {way}")
-        if None in (weight, unit, better, given) or len(bounds) != 4 or None in bounds:
+        if weight is None or unit is None or better is None or given is None or len(bounds) != 4:
             return None
-        return Kpi(key, title, category, weight, unit, better, given, tuple(bounds))  # type: ignore[arg-type]
+        b5, b4, b3, b2 = bounds
+        return Kpi(key, title, category, weight, unit, better, given, (b5, b4, b3, b2))
 
     def kpi_input(
         self, node: Node | None, w: str, unit: str | None, supervision: Weights
@@ -191,7 +226,7 @@ class _Reader(NodeReader):
 
     def weights(self, node: Node | None, where: str) -> Weights:
         pairs = []
-        for name, value in self.mapping(node, where):
+        for name, value in self.entries(node, where):
             weight = self.number(value, f"{where}.{name}", 0, 1)
             if name not in SOURCES:
                 self.fail(value, f"{where}.{name}", f"sources are: {', '.join(SOURCES)}")
@@ -210,3 +245,36 @@ class _Reader(NodeReader):
         if names and not chosen and supervision:
             self.fail(node, where, "none of these sources has a weight under supervision")
         return tuple((s, round(w / total, 6)) for s, w in chosen)
+
+    def named(
+        self,
+        node: Node | None,
+        where: str,
+        allowed: tuple[str, ...],
+        required: tuple[str, ...],
+        titled: bool = True,
+    ) -> list[tuple[str, dict[str, Node], str, Bilingual]]:
+        """List entries that each have a key (unique in the file) and, if titled, a title."""
+        head = ("key", "title") if titled else ("key",)
+        out = []
+        for i, entry in self.sequence(node, where):
+            w = f"{where}[{i}]"
+            f = self.fields(entry, w, head + allowed, head + required)
+            if f is None:
+                continue
+            key = self.unique_key(f.get("key"), f"{w}.key", unique=where != "bands")
+            title = self.title(f.get("title"), f"{w}.title") if titled else Bilingual("")
+            if key is not None and title is not None:
+                out.append((w, f, key, title))
+        return out
+
+    def unique_key(self, node: Node | None, where: str, unique: bool) -> str | None:
+        """A key; KPI, veto and deduction keys share one namespace in the file."""
+        key = self.key(node, where)
+        if key is None or not unique:
+            return key
+        if key in self.keys:
+            self.fail(node, where, f"key {key!r} is already used (line {self.keys[key]})")
+            return None
+        self.keys[key] = line(node)
+        return key

@@ -1,0 +1,107 @@
+"""What an assessment standard holds: KPIs by category, weights, five levels, bands,
+deductions and one-vote vetoes (the seeds' 004 and 005 schemes as data).
+
+Data only: ``houqin.standard_reader`` builds these from a file, ``houqin.standards`` finds the
+files. The format is described in docs/reports.md and in plans/standards/primary_school.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from houqin.bilingual import Bilingual
+
+SOURCES = ("daily", "special", "third_party")  # 日常检查, 专项督查, 第三方评估 (004)
+LEDGER_INPUTS = {  # ledger measure -> the unit it yields
+    "on_time_rate": "percent",
+    "late_count": "count",
+    "repair_response": "percent",
+    "repair_completion": "percent",
+}
+UNITS = ("percent", "points", "count")
+
+
+@dataclass(frozen=True)
+class KpiInput:
+    kind: str  # a LEDGER_INPUTS key, or "inspection"
+    roles: tuple[str, ...] = ()
+    plans: tuple[str, ...] = ()
+    limit_minutes: float | None = None
+    limit_hours: float | None = None
+    sources: tuple[tuple[str, float], ...] = ()  # inspection: (source, weight), weights sum to 1
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    title: Bilingual
+    category: str
+    weight: float
+    unit: str
+    better: str  # higher | lower
+    input: KpiInput
+    levels: tuple[float, float, float, float]  # the bounds of levels 5, 4, 3, 2
+
+    def level(self, value: float) -> int:
+        """1–5: the best level whose bound the value meets (at least, or at most if lower)."""
+        for level, bound in zip((5, 4, 3, 2), self.levels, strict=True):
+            if (value >= bound) if self.better == "higher" else (value <= bound):
+                return level
+        return 1
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    title: Bilingual
+    weight: float
+    kpis: tuple[Kpi, ...]
+
+
+@dataclass(frozen=True)
+class Band:
+    key: str
+    min: float
+    title: Bilingual
+
+
+@dataclass(frozen=True)
+class Deduction:
+    key: str
+    title: Bilingual
+    points: float
+    max: float | None
+
+
+@dataclass(frozen=True)
+class Veto:
+    key: str
+    title: Bilingual
+    source: str | None
+
+
+@dataclass(frozen=True)
+class Standard:
+    key: str
+    title: Bilingual
+    source: str | None
+    level_names: dict[int, Bilingual]
+    no_data_level: int
+    supervision: tuple[tuple[str, float], ...]
+    bands: tuple[Band, ...]  # highest first; the last is where a veto puts the result
+    categories: tuple[Category, ...]
+    deductions: tuple[Deduction, ...]
+    vetoes: tuple[Veto, ...]
+    path: str
+
+    @property
+    def kpis(self) -> tuple[Kpi, ...]:
+        return tuple(k for c in self.categories for k in c.kpis)
+
+    def band(self, total: float) -> Band:
+        return next((b for b in self.bands if total >= b.min), self.bands[-1])
+
+    def entry(self, key: str) -> Kpi | Veto | Deduction | None:
+        """What a person-entered score with ``kpi=key`` counts towards, if anything."""
+        found: list[Kpi | Veto | Deduction] = [*self.kpis, *self.vetoes, *self.deductions]
+        return next((x for x in found if x.key == key), None)
