@@ -125,7 +125,7 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     with unit_of_work(engine) as s:
         overdue = list_items(s, ItemFilter(school="demo", overdue_at=now))
         rows = [tables.item_row(i, now, lang) for i in overdue]
-    click.echo(tables.render(tables.ITEM_HEADERS[lang], rows))
+    click.echo(tables.render([column.label(lang) for column in tables.ITEM_COLUMNS], rows))
     click.echo(
         f"  {len(rows)} overdue items. Explore: HOUQIN_DATABASE_URL=sqlite:///{db} "
         f"houqin items --school demo --overdue --today {REVIEW_DAY}"

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 
 from calendars import CalendarBook
+from houqin.bilingual import Bilingual
 from houqin.plan_templates import PlanTemplate
 from houqin.schedules import LaunchSchedule, launch_schedules
 from houqin.settings import Settings
@@ -84,7 +85,7 @@ def generate(settings: Settings) -> str:
 
 
 def _plan_deployment(plan: PlanTemplate, schedules: list[LaunchSchedule]) -> list[str]:
-    title = plan.title_zh + (f" / {plan.title_en}" if plan.title_en else "")
+    title = Bilingual(plan.title_zh, plan.title_en).both()
     lines = [
         "",
         f"  - name: {plan.key}",

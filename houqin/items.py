@@ -104,19 +104,17 @@ def tick(
     note: str | None = None,
     number: float | None = None,
     photos: Sequence[str] = (),
-    photo: str | None = None,
     step: int | None = None,
 ) -> str:
     """Tick a sub-step (``step``, 1-based) or complete the item with its evidence.
 
-    ``photos`` are stored photo paths, each an evidence row; ``photo`` is one more, for callers
-    that pass a single photo.
+    ``photos`` are stored photo paths, each an evidence row.
     """
     if item.status != "open":
         raise UserError(f"item {item.id} is {item.status}, not open")
     if step is not None:
         return _tick_step(session, item=item, by=by, now=now, step=step, done=True)
-    paths = [*([photo] if photo is not None else []), *photos]
+    paths = list(photos)
     given = {"note": note is not None, "number": number is not None, "photo": bool(paths)}
     if not given.get(item.evidence_kind, True):
         kind = item.evidence_kind

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
-from houqin.bilingual import LANGS, Bilingual, is_zh, pick
+from houqin.bilingual import Bilingual, is_zh, pick
 from houqin.clock import as_local
 from houqin.models import Item
 
@@ -21,7 +21,6 @@ ITEM_COLUMNS = (
     Bilingual("截止", "due"),
     Bilingual("状态", "status"),
 )
-ITEM_HEADERS = {lang: [column.label(lang) for column in ITEM_COLUMNS] for lang in LANGS}
 STATUS = {
     "open": Bilingual("未完成", "open"),
     "done": Bilingual("已完成", "done"),

@@ -10,7 +10,15 @@ from sqlalchemy import func, select, text
 
 from houqin.cli import main
 from houqin.db import make_engine
-from houqin.models import AuditEvent, Item, Person, PlanRun, PlanTemplateVersion, RoleBinding
+from houqin.models import (
+    AuditEvent,
+    Evidence,
+    Item,
+    Person,
+    PlanRun,
+    PlanTemplateVersion,
+    RoleBinding,
+)
 from tests.conftest import PREFECT_CLIENT_LEAK
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,7 +169,7 @@ def test_a_bad_plan_file_is_rejected_with_file_line_and_field_and_nothing_is_sto
 
 
 def test_items_lists_overdue_work_as_of_a_replayed_day(
-    database_url: str, capsys: pytest.CaptureFixture[str]
+    database_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from houqin.db import transaction
     from houqin.launch import launch
@@ -193,6 +201,9 @@ def test_items_lists_overdue_work_as_of_a_replayed_day(
     first_id = out and _first_item_id(database_url)
     code, out, err = run(capsys, "tick", str(first_id), "--by", "zhang", "--note", "会议纪要已归档")
     assert code == 2 and "needs evidence: a number" in err  # the leadership group's headcount
+    photos = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
+    for photo in photos:
+        photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     code, out, err = run(
         capsys,
         "tick",
@@ -201,12 +212,23 @@ def test_items_lists_overdue_work_as_of_a_replayed_day(
         "zhang",
         "--number",
         "11",
+        "--photo",
+        str(photos[0]),
+        "--photo",
+        str(photos[1]),
         "--today",
         "2027-04-20",
         "--at",
         "10:00",
     )
     assert (code, out.strip()) == (0, f"item {first_id}: done"), err
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        stored = conn.scalars(
+            select(Evidence.path).where(Evidence.item_id == first_id, Evidence.kind == "photo")
+        )
+        assert sorted(stored) == sorted(str(p) for p in photos)  # both photos kept
+    engine.dispose()
     code, out, err = run(capsys, "waive", str(first_id), "--reason", "重复")
     assert code == 2 and "is done" in err
 
@@ -299,12 +321,12 @@ EVERY_LEDGER_COMMAND = [
     ["report", "completion", "--run", "1"],
     ["report", "assessment", "--school", "demo", "--period", "2027Q1"],
     ["repair", "add", "--school", "demo", "--location", "a", "--description", "b", "--by", "li"],
-    ["score", "add", "--school", "demo", "--period", "2027Q1", "--kpi", "x", "--source",
-     "daily", "--score", "1", "--by", "li"],
+    ["score", "add", "--school", "demo", "--period", "2027Q1", "--kpi", "x", "--source", "daily",
+     "--score", "1", "--by", "li"],
     ["user", "role", "zhang", "staff"],
     ["ical", "issue", "li", "--school", "demo"],
     ["serve", "--port", "1"],
-]  # fmt: skip
+]  # fmt: skip  # a table: one command a line
 
 
 @pytest.mark.parametrize("args", EVERY_LEDGER_COMMAND, ids=lambda a: " ".join(a[:2]))

@@ -24,7 +24,6 @@ from houqin.schema import check_schema
 from houqin.settings import Settings, get_settings
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-LANGS = ("zh-CN", "en")
 
 
 class Ctx:

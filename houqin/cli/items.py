@@ -45,7 +45,7 @@ def items(
     )
     with c.unit() as s:
         rows = [tables.item_row(i, now, c.lang) for i in core.list_items(s, f)]
-    click.echo(tables.render(tables.ITEM_HEADERS[c.lang], rows))
+    click.echo(tables.render([column.label(c.lang) for column in tables.ITEM_COLUMNS], rows))
     click.echo(f"{len(rows)} items")
 
 
@@ -65,7 +65,13 @@ def _act(c: Ctx, item_id: int, action: Callable[..., str], person: str | None, *
 @click.option("--by", required=True, help="Person code of who did it.")
 @click.option("--note", help="Evidence: a note.")
 @click.option("--number", type=float, help="Evidence: a number (e.g. headcount on duty).")
-@click.option("--photo", type=click.Path(exists=True, dir_okay=False), help="Evidence: a photo.")
+@click.option(
+    "--photo",
+    "photos",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Evidence: a photo (repeat for several).",
+)
 @click.option("--step", type=int, help="Tick only this sub-step (1-based).")
 @at_option
 @today_option
@@ -76,7 +82,7 @@ def tick(
     by: str,
     note: str | None,
     number: float | None,
-    photo: str | None,
+    photos: tuple[str, ...],
     step: int | None,
     at: str | None,
     today: datetime | None,
@@ -90,7 +96,7 @@ def tick(
         now=c.now(today, at),
         note=note,
         number=number,
-        photo=photo,
+        photos=photos,
         step=step,
     )
 

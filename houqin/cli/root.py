@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import click
 
-from houqin.cli.context import LANGS, Ctx
+from houqin.bilingual import LANGS
+from houqin.cli.context import Ctx
 from houqin.errors import SetupError, UserError, ValidationFailed
 
 # Every command, by name -> "module:object". Loaded on first use, so `houqin launch` imports

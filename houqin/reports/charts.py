@@ -30,9 +30,12 @@ RC: Any = {  # Any: matplotlib types the keys as a Literal of every rc name
     "font.size": 9,
 }
 COLORS = {
-    "done_on_time": "#4caf50", "done_late": "#ff9800", "open_overdue": "#e53935",
-    "open": "#b0bec5", "waived": "#90caf9",
-}  # fmt: skip
+    "done_on_time": "#4caf50",
+    "done_late": "#ff9800",
+    "open_overdue": "#e53935",
+    "open": "#b0bec5",
+    "waived": "#90caf9",
+}
 
 
 def stacked_hbars(

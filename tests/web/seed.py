@@ -230,5 +230,5 @@ def _history(
             rel = f"photos/demo/{item.id}/seed.png"
             (data_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             (data_dir / rel).write_bytes(png(320, 240, (60 + 20 * days_ago % 120, 140, 90)))
-            evidence = {"photo": rel}
+            evidence = {"photos": [rel]}
         tick(session, item=item, by=people[who], now=NOW - timedelta(days=days_ago), **evidence)
