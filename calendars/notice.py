@@ -86,6 +86,18 @@ class _Reader:
         self.problems.append(Problem(self.path, line.number, "", f"{message}: 「{quoted}」"))
 
 
+def decode_notice(data: bytes, path: str) -> str:
+    """A saved or pasted notice: UTF-8 (with or without BOM), else GB18030 as Windows saves it."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationFailed(
+        [Problem(path, None, "", "既不是 UTF-8 也不是 GB18030 文本 / not UTF-8 or GB18030 text")]
+    )
+
+
 def parse_notice(text: str, path: str = "<notice>") -> Notice:
     """The year, days off and make-up workdays of a notice; ValidationFailed names bad lines."""
     lines = [_Line(i, raw, _normalise(raw)) for i, raw in enumerate(text.splitlines(), 1)]

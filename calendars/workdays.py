@@ -272,14 +272,14 @@ class CalendarBook:
         field = f"holiday_arrangements.{year}"
         zh = (
             f"{year} 年放假安排{state_zh}：国务院办公厅通知发布后，请在 {where} 的 {field} 中"
-            f"按通知填写 days_off 与 workdays，并设 status: official、source: 通知标题、文号、日期"
-            f"（见 docs/calendars.md）"
+            f"录入通知：houqin calendar notice 通知文件 --preview 核对，再去掉 --preview 写入"
+            f"（status: official、source: 通知标题、文号、日期）"
         )
         en = (
             f"{year}'s holiday arrangement {state_en}: once the State Council (国务院办公厅) "
-            f"notice is out, enter its days_off and workdays under {field} in {where}, then set "
-            f"status: official and source: the notice's title, number and date "
-            f"(see docs/calendars.md)"
+            f"notice is out, enter its days_off and workdays under {field} in {where} with "
+            f"houqin calendar notice FILE (first with --preview), which sets status: official "
+            f"and source: the notice's title, number and date"
         )
         return CalendarIssue("warning", year, f"{zh} / {en}")
 
