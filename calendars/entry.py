@@ -105,21 +105,17 @@ def _enter(book: CalendarBook, notice: Notice, *, write: bool) -> NoticeEntry:
                 f"chinese-calendar 已有 {year} 年的官方数据，无需录入 / chinese-calendar already "
                 f"has {year}'s official holidays; there is nothing to enter"
             )
-        after_book: CalendarBook | None = None
-        arrangement = notice.arrangement
-        path = None
-    else:
-        home = _home_path(book, year)
-        arrangement, source = _merged(book, notice)
-        new_text = render(
-            home.read_text(encoding="utf-8"), arrangement, "official", source, OFFICIAL_COMMENT
-        )
-        after_book = _check_and_load(book, home, new_text)
-        path = str(home)
-    changes = tuple(_changes(book, after_book, arrangement))
-    if write and path is not None:
-        _replace(Path(path), new_text)
-    return NoticeEntry(notice, arrangement, path, changes, written=write and path is not None)
+        changes = tuple(_changes(book, None, notice.arrangement, only_listed=notice.amends))
+        return NoticeEntry(notice, notice.arrangement, None, changes, written=False)
+    home = _home_path(book, year)
+    arrangement, source = _merged(book, notice)
+    text = render(
+        home.read_text(encoding="utf-8"), arrangement, "official", source, OFFICIAL_COMMENT
+    )
+    changes = tuple(_changes(book, _check_and_load(book, home, text), arrangement))
+    if write:
+        _replace(home, text)
+    return NoticeEntry(notice, arrangement, str(home), changes, written=write)
 
 
 def _merged(book: CalendarBook, notice: Notice) -> tuple[Arrangement, str]:
@@ -151,12 +147,18 @@ def _from_file(held: HolidayArrangement) -> Arrangement:
 
 
 def _changes(
-    book: CalendarBook, after_book: CalendarBook | None, arrangement: Arrangement
+    book: CalendarBook,
+    after_book: CalendarBook | None,
+    arrangement: Arrangement,
+    *,
+    only_listed: bool = False,
 ) -> list[DayChange]:
+    """Days answered differently after; ``only_listed``: just the days the arrangement names."""
     start, end = arrangement.span()
+    every = (start + timedelta(days=i) for i in range((end - start).days + 1))
+    listed = arrangement.days_off.keys() | arrangement.workdays.keys()
     found = []
-    for i in range((end - start).days + 1):
-        d = start + timedelta(days=i)
+    for d in sorted(listed) if only_listed else every:
         before = book.is_workday(d) if book.covers(d) else None
         if after_book is not None:
             after = after_book.is_workday(d)

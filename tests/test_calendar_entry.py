@@ -172,3 +172,12 @@ def test_a_new_school_year_file_without_holidays_gets_the_section_before_overrid
     written = (calendars / "2028-2029.yaml").read_text(encoding="utf-8")
     assert written.index("holiday_arrangements:") < written.index("\noverrides:")
     assert load_book(calendars).is_workday(D("2029-02-10"))
+
+
+def test_an_adjustment_for_a_library_year_is_compared_on_the_days_it_names(
+    calendars: Path,
+) -> None:
+    notice = parse_notice((NOTICES / "2019-labour-day.txt").read_text(encoding="utf-8"))
+    entry = preview_notice(load_book(calendars), notice)
+    assert entry.changes == ()  # chinese-calendar holds the adjusted 劳动节 (05-01..04)
+    assert entry.as_json()["workdays"] == ["2019-04-28", "2019-05-05"]
