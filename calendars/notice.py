@@ -123,6 +123,18 @@ def parse_notice(text: str, path: str = "<notice>") -> Notice:
             Problem(path, None, "", "没有找到放假安排 / no holiday with dates found in the notice")
         )
     _cross_check(reader, holidays, lines)
+    named = {n for h in holidays for n in h.name.split("、")}
+    missing = [n for n in HOLIDAYS if n not in named]
+    if amended is None and holidays and missing:
+        reader.problems.append(
+            Problem(
+                path,
+                None,
+                "",
+                f"通知中没有{'、'.join(missing)}，文本是否不完整？/ the notice names no "
+                f"{'、'.join(missing)}: is the text complete?",
+            )
+        )
     if reader.problems:
         raise ValidationFailed(reader.problems)
     number = _NUMBER.search(joined)
@@ -173,7 +185,10 @@ def _holidays(reader: _Reader, lines: list[_Line], amended: str | None) -> list[
     for line in lines:
         item = _ITEM.match(line.text)
         if amended is None:
-            if item is None or not item["names"] or not _DATE.search(item["body"]):
+            if item is None or not _DATE.search(_PAREN.sub("", item["body"])):
+                continue
+            if not item["names"]:
+                reader.fail(line, "日期前没有节日名称 / no holiday named before the dates")
                 continue
             names = item["names"].split("、")
             unknown = [n for n in names if n not in HOLIDAYS]

@@ -4,6 +4,7 @@ the file's comments and layout, and nothing written when anything is wrong."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import pytest
 from calendars import load_book
 from calendars.entry import apply_notice, preview_notice
 from calendars.notice import parse_notice
+from calendars.prediction import predict
 from houqin.errors import UserError, ValidationFailed
+from tests.test_notice import notice_text
 
 SHIPPED = Path(__file__).resolve().parent.parent / "calendars"
 NOTICES = Path(__file__).resolve().parent / "data" / "notices"
@@ -127,9 +130,7 @@ def test_a_notice_for_a_year_the_library_has_is_compared_and_never_written(calen
 
 
 def test_a_year_without_a_school_year_file_names_the_file_to_add(calendars: Path) -> None:
-    notice = parse_notice(
-        "国务院办公厅关于2030年部分节假日安排的通知\n一、元旦：1月1日放假，共1天。\n"
-    )
+    notice = parse_notice(notice_text(predict(2030)))
     with pytest.raises(UserError, match="add 2029-2030.yaml"):
         apply_notice(load_book(calendars), notice)
 
@@ -157,17 +158,19 @@ def test_a_new_school_year_file_without_holidays_gets_the_section_before_overrid
     (calendars / "2028-2029.yaml").write_text(new, encoding="utf-8")
     book = load_book(calendars)
     assert not book.is_workday(D("2029-02-13"))  # 春节 2029 predicted: no arrangement in the file
+    predicted = predict(2029)  # the notice: the prediction with 春节's make-up days moved
+    spring = next(h for h in predicted.holidays if h.name == "春节")
+    moved = replace(spring, workdays=(D("2029-02-10"), D("2029-02-24")))
     notice = parse_notice(
-        "国务院办公厅关于2029年部分节假日安排的通知\n"
-        "二、春节：2月12日（农历除夕、周一）至19日（农历正月初七、周一）放假调休，共8天。"
-        "2月10日（周六）、2月24日（周六）上班。\n"
+        notice_text(
+            replace(predicted, holidays=(predicted.holidays[0], moved, *predicted.holidays[2:]))
+        )
     )
     entry = apply_notice(book, notice)
     assert entry.path == str(calendars / "2028-2029.yaml")
-    # the prediction's 元旦 is gone (this notice has none), its 春节 make-up days moved
-    assert [(c.day, c.after) for c in entry.changes][:2] == [
-        (D("2029-01-01"), True),
-        (D("2029-02-10"), True),
+    assert [(c.day, c.after) for c in entry.changes] == [
+        (D("2029-02-10"), True),  # the notice's make-up Saturday
+        (D("2029-02-11"), False),  # the predicted make-up Sunday, a plain Sunday again
     ]
     written = (calendars / "2028-2029.yaml").read_text(encoding="utf-8")
     assert written.index("holiday_arrangements:") < written.index("\noverrides:")

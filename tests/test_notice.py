@@ -13,6 +13,7 @@ import pytest
 
 from calendars.arrangement import Arrangement
 from calendars.notice import Notice, parse_notice
+from calendars.prediction import predict
 from houqin.errors import ValidationFailed
 
 NOTICES = Path(__file__).resolve().parent / "data" / "notices"
@@ -47,6 +48,37 @@ def differing_days(year: int) -> list[date]:
         if this.is_workday(d) != chinese_calendar.is_workday(d):
             found.append(d)
     return found
+
+
+def notice_text(arrangement: Arrangement, number: str = "") -> str:
+    """An arrangement written the way the State Council writes one (for years not yet out)."""
+    year = arrangement.year
+
+    def say(d: date, after: date | None = None) -> str:
+        if after is not None and (d.year, d.month) == (after.year, after.month):
+            return f"{d.day}日"
+        prefix = f"{d.year}年" if (after or d).year != year or d.year != year else ""
+        return f"{prefix}{d.month}月{d.day}日"
+
+    lines = [f"国务院办公厅关于{year}年部分节假日安排的通知", number]
+    for i, h in enumerate(arrangement.holidays):
+        first, last = h.days_off[0], h.days_off[-1]
+        span = say(first) + (f"至{say(last, first)}" if last != first else "")
+        worked = "、".join(f"{say(d)}（星期{'一二三四五六日'[d.weekday()]}）" for d in h.workdays)
+        lines.append(
+            f"{'一二三四五六七'[i]}、{h.name}：{span}放假调休，共{len(h.days_off)}天。"
+            + (f"{worked}上班。" if worked else "")
+        )
+    return "\n".join(lines + ["国务院办公厅", f"{year - 1}年11月4日"]) + "\n"
+
+
+@pytest.mark.parametrize("year", range(2027, 2041))
+def test_a_prediction_written_as_a_notice_reads_back_the_same(year: int) -> None:
+    # every form a year can take: ranges across months and into December, 8-day 国庆 with 中秋
+    predicted = predict(year)
+    read_back = parse_notice(notice_text(predicted)).arrangement
+    assert read_back.as_json() == predicted.as_json()
+    assert [h.name for h in read_back.holidays] == [h.name for h in predicted.holidays]
 
 
 @pytest.mark.parametrize("year", [y for y in range(2015, 2027) if y != 2020])
@@ -198,6 +230,16 @@ def test_不调休_with_a_make_up_day_is_refused() -> None:
 )
 def test_a_text_that_is_not_a_notice_is_refused(text: str) -> None:
     assert "not a State Council holiday notice" in str(refusal(text))
+
+
+def test_a_notice_cut_short_is_refused_naming_the_missing_holidays() -> None:
+    cut = NOTICE_2026[: NOTICE_2026.index("五、端午节")]
+    assert "names no 端午节、中秋节、国庆节" in str(refusal(cut))
+
+
+def test_a_holiday_line_without_its_name_is_refused() -> None:
+    bad = refusal(NOTICE_2026.replace("三、清明节：", "三、"))
+    assert bad.problems[0].line == 11 and "no holiday named" in str(bad.problems[0])
 
 
 def test_a_notice_without_any_dated_holiday_is_refused() -> None:
