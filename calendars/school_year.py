@@ -17,6 +17,8 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 from houqin.errors import NotFound, Problem, UserError, ValidationFailed
 from houqin.yaml_reader import NodeReader, compose
 
+from .arrangement import arrangement_start
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 FILE_NAME = re.compile(r"^(\d{4})-(\d{4})\.yaml$")
 
@@ -221,7 +223,10 @@ class _Reader(NodeReader):
                         "an official arrangement needs its source (the notice's number)",
                     )
                 )
-            bounds = (date(year, 1, 1), date(year, 12, 31))
+            bounds = (
+                arrangement_start(year),
+                date(year, 12, 31),
+            )  # a 元旦 break may start in December
             off = self.dated(body.get("days_off"), f"{where}.days_off", bounds, spans=True)
             work = self.dated(body.get("workdays"), f"{where}.workdays", bounds, spans=False)
             self.clash(body.get("workdays"), f"{where}.workdays", off, work)

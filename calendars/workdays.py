@@ -1,9 +1,14 @@
 """Chinese working days (节假日 + 调休) across school years, and the book of calendar files.
 
-For a date the first source that speaks wins: the school's own overrides, then chinese-calendar
-for the years it has official data for, then a calendar file's holiday arrangement for later
-years, then plain weekends. Official data ends at the library's newest year, so a later year is
-*provisional* until a file enters its State Council notice with ``status: official``.
+For a date the first source that speaks wins: the school's own overrides; then the days a
+calendar file's holiday arrangement lists (a year after the library's, or the December a later
+notice reaches into); then chinese-calendar for the years it has official data for; then, for a
+year no file arranges, the days predicted from the 2025 principles (calendars/prediction.py);
+then plain weekends. Official data ends at the library's newest year, so a later year is
+*provisional* (暂定) until a file enters its State Council notice with ``status: official``.
+
+A date no school-year file and no library year covers has no answer: ``OutsideCalendars`` names
+the file to add, rather than a guessed Monday-to-Friday week.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from pathlib import Path
 import chinese_calendar
 from chinese_calendar.constants import Holiday
 
-from houqin.errors import NotFound, Problem, ValidationFailed
+from houqin.errors import NotFound, Problem, UserError, ValidationFailed
 from houqin.text_files import read_text
 
+from .arrangement import Arrangement
+from .prediction import predict
 from .school_year import FILE_NAME, HolidayArrangement, SchoolYear, read_school_year
 
 DEFAULT_DIR = Path(__file__).resolve().parent
@@ -40,6 +47,18 @@ _LIBRARY_NAMES = {
 def library_years() -> frozenset[int]:
     """Years chinese-calendar has official holidays and 调休 for; it raises for any other."""
     return frozenset(d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays))
+
+
+class OutsideCalendars(UserError):
+    """A date no calendar file covers: working days there would only be a guess."""
+
+    def __init__(self, day: date, directory: str):
+        start = day.year if day.month >= 9 else day.year - 1
+        self.day, self.file_name = day, f"{start}-{start + 1}.yaml"
+        super().__init__(
+            f"{day} 不在任何校历之内，请在 {directory} 添加 {self.file_name} / {day} lies outside "
+            f"every school calendar: add {self.file_name} to {directory} (terms, breaks, holidays)"
+        )
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,42 @@ class CalendarBook:
             self._days_off.update(year.days_off)
             self._workdays.update(year.workdays)
             self._arrangements.update(year.holiday_arrangements)
+        # date -> (working?, name): the files' arrangements first, then predictions for the
+        # years a school year touches that neither a file nor the library arranges
+        self._national: dict[date, tuple[bool, str]] = {}
+        for arrangement in self._arrangements.values():
+            self._enter(arrangement.days_off, arrangement.workdays)
+        self.predictions: dict[int, Arrangement] = {y: predict(y) for y in self._predicted_years()}
+        for prediction in self.predictions.values():
+            self._enter(prediction.days_off, prediction.workdays)
+
+    def _enter(self, days_off: dict[date, str], workdays: dict[date, str]) -> None:
+        for d, name in days_off.items():
+            self._national.setdefault(d, (False, name))
+        for d, name in workdays.items():
+            self._national.setdefault(d, (True, name))
+
+    def _predicted_years(self) -> list[int]:
+        touched = {
+            y for sy in self.school_years.values() for y in (sy.start_year, sy.start_year + 1)
+        }
+        return sorted(touched - set(self._arrangements) - self._library)
+
+    def arrangement(self, year: int) -> HolidayArrangement | None:
+        """The holiday arrangement a file holds for year, if any."""
+        return self._arrangements.get(year)
+
+    def overridden(self, d: date) -> bool:
+        """Whether the school's own overrides decide d."""
+        d = _as_date(d)
+        return d in self._days_off or d in self._workdays
+
+    def covers(self, d: date) -> bool:
+        """Whether a file or the library speaks for d (its school year, or its year's holidays)."""
+        d = _as_date(d)
+        if d.year in self._library or d.year in self._arrangements or d.year in self.predictions:
+            return True
+        return any(y.first_day <= d <= y.last_day for y in self.school_years.values())
 
     # -- school years ---------------------------------------------------------------------------
 
@@ -89,19 +144,18 @@ class CalendarBook:
     # -- working days ---------------------------------------------------------------------------
 
     def is_workday(self, d: date) -> bool:
+        """Raises OutsideCalendars for a date no file covers (see the module doc)."""
         d = _as_date(d)
         if d in self._days_off:
             return False
         if d in self._workdays:
             return True
+        if d in self._national:
+            return self._national[d][0]
         if d.year in self._library:
             return bool(chinese_calendar.is_workday(d))
-        arrangement = self._arrangements.get(d.year)
-        if arrangement is not None:
-            if d in arrangement.days_off:
-                return False
-            if d in arrangement.workdays:
-                return True
+        if not self.covers(d):
+            raise OutsideCalendars(d, self.directory)
         return d.weekday() < 5
 
     def add_workdays(self, d: date, n: int) -> date:
@@ -143,11 +197,32 @@ class CalendarBook:
             return self._days_off[d]
         if self.is_workday(d):
             return None
+        if d in self._national:
+            return self._national[d][1]
         if d.year in self._library:
             on_holiday, name = chinese_calendar.get_holiday_detail(d)
             return _LIBRARY_NAMES.get(name, name) if on_holiday and name else None
+        return None
+
+    def basis(self, d: date) -> str:
+        """What d's answer rests on, for a person checking it: a file, the library, a guess."""
+        d = _as_date(d)
+        if d in self._days_off or d in self._workdays:
+            return "学校自定 / the school's overrides"
         arrangement = self._arrangements.get(d.year)
-        return arrangement.days_off.get(d) if arrangement is not None else None
+        listed = d in self._national
+        if arrangement is not None and (listed or d.year not in self._library):
+            state = "正式" if arrangement.status == "official" else "暂定"
+            return f"{state}：{arrangement.source}（{arrangement.path}）"
+        if d.year in self._library and not listed:
+            return "正式：chinese-calendar 官方数据 / official data of chinese-calendar"
+        prediction = self.predictions.get(d.year) or self.predictions.get(d.year + 1)
+        if listed and prediction is not None:
+            note = next(h.note for h in prediction.holidays if d in h.days_off or d in h.workdays)
+            return f"{note}（按2025年原则推算 / predicted from the 2025 principles）"
+        if not self.covers(d):
+            raise OutsideCalendars(d, self.directory)
+        return "暂定：周一至周五上班 / provisional: Monday to Friday"
 
     # -- provisional years ----------------------------------------------------------------------
 
@@ -188,19 +263,24 @@ class CalendarBook:
     def _provisional_issue(self, year: int) -> CalendarIssue:
         arrangement = self._arrangements.get(year)
         if arrangement is not None:
-            where, state_zh, state_en = arrangement.path, "为推算值", "is provisional (guessed)"
+            where, state_zh, state_en = arrangement.path, "为推算值（暂定）", "is provisional"
         else:
-            where, state_zh, state_en = self._home_file(year), "尚未填写", "is missing"
+            where = self._home_file(year)
+            state_zh, state_en = (
+                "未写入校历，按2025年原则推算（暂定）",
+                "is predicted (not in a file)",
+            )
         field = f"holiday_arrangements.{year}"
         zh = (
-            f"{year} 年放假安排{state_zh}，调休上班日未知：国务院办公厅通知发布后，请在 {where} 的 "
-            f"{field} 中填写 days_off 与 workdays，并设 status: official、source: 通知文号"
+            f"{year} 年放假安排{state_zh}：国务院办公厅通知发布后，请在 {where} 的 {field} 中"
+            f"录入通知：houqin calendar notice 通知文件 --preview 核对，再去掉 --preview 写入"
+            f"（status: official、source: 通知标题、文号、日期）"
         )
         en = (
-            f"{year}'s holiday arrangement {state_en} and its make-up workdays are unknown: "
-            f"once the State Council (国务院办公厅) notice is out, enter its days_off and "
-            f"workdays under {field} in {where}, then set status: official and source: the "
-            f"notice's number"
+            f"{year}'s holiday arrangement {state_en}: once the State Council (国务院办公厅) "
+            f"notice is out, enter its days_off and workdays under {field} in {where} with "
+            f"houqin calendar notice FILE (first with --preview), which sets status: official "
+            f"and source: the notice's title, number and date"
         )
         return CalendarIssue("warning", year, f"{zh} / {en}")
 

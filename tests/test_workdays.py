@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calendars import CalendarBook, load_book
-from calendars.workdays import library_years
+from calendars.workdays import OutsideCalendars, library_years
+from houqin.errors import UserError
 
 D = date.fromisoformat
 
@@ -39,12 +41,13 @@ def book() -> CalendarBook:
         ("2026-02-13", 2, "2026-02-24"),  # the whole of 02-15..02-23 is skipped
         ("2026-02-24", -1, "2026-02-14"),
         ("2026-02-27", 1, "2026-02-28"),  # Saturday 02-28 is a 调休 make-up workday
-        # 2027 is provisional: weekends and the statutory days only
+        # 2027 is provisional (暂定): predicted from the 2025 principles
         ("2027-06-07", -3, "2027-06-02"),  # 高考 week: Mon 06-07 back over the weekend
-        ("2027-06-08", 1, "2027-06-10"),  # 端午 06-09 (provisional)
+        ("2027-06-08", 1, "2027-06-10"),  # 端午 06-09 is a Wednesday: that day alone
         ("2026-12-31", 1, "2027-01-04"),  # 元旦 2027-01-01 (Fri) then the weekend
-        ("2027-02-04", 1, "2027-02-09"),  # 春节 2027: 除夕 02-05 to 初三 02-08
-        ("2027-09-30", 1, "2027-10-04"),  # 国庆 2027 statutory 10-01..10-03 only, 调休 unknown
+        ("2027-02-04", 1, "2027-02-13"),  # 春节 2027: 除夕 02-05 for 8 days, Sat 02-13 worked
+        ("2027-09-30", 1, "2027-10-08"),  # 国庆 2027: 10-01..10-07, Sat 10-09 worked
+        ("2027-04-30", 1, "2027-05-06"),  # 劳动节 2027: 05-01..05-05
     ],
 )
 def test_add_workdays_table(book: CalendarBook, start: str, n: int, expected: str) -> None:
@@ -83,7 +86,7 @@ def test_is_workday_table(book: CalendarBook, day: str, working: bool) -> None:
         (2026, 10, "2026-10-30"),  # 10-31 is a Saturday, not a make-up day
         (2026, 2, "2026-02-28"),  # Saturday 02-28 is a 调休 make-up workday
         (2026, 12, "2026-12-31"),
-        (2027, 1, "2027-01-29"),
+        (2027, 1, "2027-01-31"),  # Sunday 01-31: a 春节 make-up day (暂定)
         (2027, 4, "2027-04-30"),
         (2028, 4, "2028-04-28"),  # 04-29/30 are a weekend
         (2026, 5, "2026-05-29"),
@@ -122,8 +125,54 @@ def test_gaokao_2027_minus_three_workdays_is_june_2_and_provisional(book: Calend
 def test_years_the_library_covers_are_not_provisional(book: CalendarBook) -> None:
     assert not book.is_provisional(D("2026-12-31"))
     assert book.is_provisional(D("2027-01-01"))
-    assert book.is_provisional(D("2029-03-01"))  # no file at all: weekends only, provisional
+    assert book.is_provisional(D("2029-03-01"))  # no file at all: nothing official
     assert book.provisional_years() == [2027, 2028]
+
+
+@pytest.mark.parametrize("day", ["2029-01-01", "2029-03-01", "2028-08-31"])
+def test_a_date_outside_every_calendar_file_is_an_error_naming_the_file_to_add(
+    tmp_path: Path, day: str
+) -> None:
+    # 2026-2027.yaml alone: its school year and the years it touches (2026 from the library,
+    # 2027 from its arrangement) are covered; nothing after 2027 is
+    shutil.copy(Path(__file__).parents[1] / "calendars" / "2026-2027.yaml", tmp_path)
+    book = load_book(tmp_path)
+    if day == "2028-08-31":
+        with pytest.raises(OutsideCalendars, match="add 2027-2028.yaml"):
+            book.is_workday(D(day))
+        return
+    with pytest.raises(OutsideCalendars, match="add 2028-2029.yaml") as raised:
+        book.is_workday(D(day))
+    assert isinstance(raised.value, UserError)  # the CLI prints it on one line
+    assert str(tmp_path) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_new_years_day_2029_is_no_longer_a_guessed_working_day(book: CalendarBook) -> None:
+    with pytest.raises(OutsideCalendars, match="2028-2029.yaml"):
+        book.is_workday(D("2029-01-01"))
+    with pytest.raises(OutsideCalendars):
+        book.add_workdays(D("2028-12-29"), 1)  # stepping off the end of the last file
+    assert book.add_workdays(D("2028-12-28"), 1) == D("2028-12-29")  # 2028 is still covered
+
+
+def test_a_school_year_file_without_holidays_gets_its_years_predicted(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[1] / "calendars" / "2027-2028.yaml").read_text(encoding="utf-8")
+    head, rest = text.split("\nholiday_arrangements:")
+    year = (
+        head.replace("2028", "2029").replace("2027", "2028")
+        + "\n"
+        + rest[rest.index("overrides:") :]
+    )
+    (tmp_path / "2028-2029.yaml").write_text(year, encoding="utf-8")
+    book = load_book(tmp_path)
+    assert sorted(book.predictions) == [2028, 2029]
+    assert not book.is_workday(D("2029-01-01"))  # 元旦 (暂定)
+    assert book.holiday_name(D("2029-02-13")) == "春节"
+    assert book.is_workday(D("2029-02-24"))  # a predicted make-up Saturday
+    assert "predicted from the 2025 principles" in book.basis(D("2029-02-13"))
+    assert {i.year for i in book.check() if i.level == "warning"} == {2028, 2029}
+    with pytest.raises(OutsideCalendars, match="2029-2030.yaml"):
+        book.is_workday(D("2030-01-02"))
 
 
 def test_a_count_crossing_new_year_into_a_provisional_year_is_provisional(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import click
 
 from calendars import load_book
+from calendars.entry import NoticeEntry, apply_notice, preview_notice
+from calendars.notice import parse_notice
 from houqin.cli.context import Ctx, pass_ctx
+from houqin.text_files import decode
 
 
 @click.group()
@@ -30,3 +35,44 @@ def calendar_check(c: Ctx, directory: Path | None) -> None:
         )
     for issue in book.check():
         click.echo(f"{issue.level}: {issue.message}")
+
+
+@calendar.command("notice")
+@click.argument("file", type=click.Path(path_type=Path, allow_dash=True, dir_okay=False))
+@click.option("--preview", is_flag=True, help="Show the year and what changes; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"year", "days_off", "workdays"}.')
+@click.option("--dir", "directory", type=click.Path(path_type=Path), help="Calendar directory.")
+@pass_ctx
+def calendar_notice(
+    c: Ctx, file: Path, preview: bool, as_json: bool, directory: Path | None
+) -> None:
+    """Enter a State Council holiday notice (FILE, or - for standard input) as published."""
+    name = "<stdin>" if str(file) == "-" else str(file)
+    data = sys.stdin.buffer.read() if name == "<stdin>" else file.read_bytes()
+    notice = parse_notice(decode(data, name), name)
+    book = load_book(directory or c.settings.calendar_dir)
+    entry = (preview_notice if preview else apply_notice)(book, notice)
+    if as_json:
+        click.echo(json.dumps(entry.as_json(), ensure_ascii=False))
+        return
+    _show(entry)
+
+
+def _show(entry: NoticeEntry) -> None:
+    notice, arrangement = entry.notice, entry.arrangement
+    click.echo(f"{arrangement.year} 年放假安排 / holidays of {arrangement.year}: {notice.source}")
+    for h in arrangement.holidays:
+        days = f"{h.days_off[0]}..{h.days_off[-1]}" if len(h.days_off) > 1 else str(h.days_off[0])
+        worked = f"；上班 {'、'.join(str(d) for d in h.workdays)}" if h.workdays else ""
+        click.echo(f"  {h.name}：放假 {days}（{len(h.days_off)} 天）{worked}")
+    against = entry.path or "chinese-calendar"
+    if entry.changes:
+        click.echo(f"与 {against} 相比变化的日子 / days that change against {against}:")
+        for change in entry.changes:
+            click.echo(f"  {change}")
+    else:
+        click.echo(f"与 {against} 一致，没有变化 / no day changes against {against}")
+    if entry.written:
+        click.echo(f"已写入 / written: {entry.path} (status: official)")
+    elif entry.path is not None:
+        click.echo("预览，未写入 / preview: nothing written")
