@@ -138,7 +138,8 @@ def report_assessment(
     today: datetime | None,
 ) -> None:
     """Score a school against a standard for a quarter or a term, showing every step."""
-    from houqin.reports import output  # deliberate: WeasyPrint and matplotlib take seconds
+    # deliberate: WeasyPrint and matplotlib take seconds
+    from houqin.reports import assessment_text, output
 
     std = get_standard(standard)
     with c.unit() as s:
@@ -147,8 +148,8 @@ def report_assessment(
         )
     name = f"assessment-{school}-{result.window.label.replace('/', '-')}"
     path = output.write(result, fmt, c.out(out, name, fmt), c.lang)
-    veto = f", veto: {', '.join(v.veto.key for v in result.fired)}" if result.fired else ""
-    click.echo(f"{path}  ({result.total:g} points, {result.band.key}{veto})")
+    # the result in the user's language: a band and its total, or 数据不足 and why
+    click.echo(f"{path}  ({assessment_text.line(result, c.lang)})")
 
 
 def _find_run(s: Session, school: str | None, plan: str | None, period: str | None) -> int:

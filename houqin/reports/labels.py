@@ -69,8 +69,15 @@ _ZH_ASSESSMENT = {
     "score": "得分", "arithmetic": "计算", "subtotal": "小计", "points": "指标得分合计",
     "deducted": "扣分", "total_score": "总分", "band": "考核结果", "band_by_points": "按分数",
     "vetoes": "一票否决", "veto_fired": "已触发一票否决", "veto_clear": "未触发",
-    "veto_effect": "一票否决：不论得分，结果定为", "deductions": "扣分项",
-    "formula": "计分方法", "no_data": "无数据，按{level}级计", "levels_rule": "定级标准",
+    "veto_effect": "一票否决：不论得分，结果定为", "veto_cap": "一票否决：结果不高于",
+    "deductions": "扣分项", "formula": "计分方法", "levels_rule": "定级标准",
+    "no_data": "数据不足", "not_scored": "不计分", "incomplete": "得分不完整",
+    "data": "数据完整性", "complete": "完整", "total_range": "总分范围",
+    "missing_summary": "{total} 项指标中 {n} 项无数据（权重合计 {weight}）",
+    "range_text": "已有数据的指标得分 {points}，补齐数据后总分在 {low}–{high} 之间",
+    "undecided": "结果取决于缺失的数据，可能为 {bands}", "or": "或",
+    "decided_anyway": "缺失的数据不会改变结果",
+    "line_total": "总分 {total}：{band}", "line_veto": "一票否决：{vetoes}",
     "higher": "≥", "lower": "≤", "below": "其余", "level_n": "{n}级",
     "no_scores": "无评分", "incidents": "次数",
     "per_item": "每项扣分", "cap": "上限", "lost": "未得分",
@@ -83,9 +90,11 @@ _ZH_ASSESSMENT = {
     "in_limit_minutes": "时限（分钟）", "in_mean_minutes": "平均用时（分钟）",
     "src_daily": "日常检查", "src_special": "专项督查", "src_third_party": "第三方评估",
     "n": "份", "formula_text": (
-        "每项指标按数值定为 1–5 级（达到第5、4、3、2级的界限即得该级，否则为1级；无数据按最低级）；"
-        "指标得分 = 权重 × 等级 ÷ 5；总分 = 各指标得分之和 − 扣分（不低于0）；"
-        "按总分对照考核等次；触发任一一票否决项，结果直接定为最低等次。"
+        "每项指标按数值定为 1–5 级（达到第5、4、3、2级的界限即得该级，否则为1级）；"
+        "指标得分 = 权重 × 等级 ÷ 5；总分 = 各指标得分之和 − 扣分（不低于0）；按总分对照考核等次；"
+        "触发一票否决项，结果不高于该项规定的等次（未规定的为最低等次）。"
+        "无数据的指标为“数据不足”，不定级、不计分：缺失指标无论取何等级都不改变等次时才给出结果，"
+        "否则结果为“数据不足”。"
     ),
 }  # fmt: skip
 
@@ -109,8 +118,16 @@ _EN_ASSESSMENT = {
     "band": "Result", "band_by_points": "By points", "vetoes": "One-vote vetoes",
     "veto_fired": "One-vote veto fired", "veto_clear": "not fired",
     "veto_effect": "One-vote veto: whatever the points, the result is",
+    "veto_cap": "One-vote veto: the result is at most",
     "deductions": "Deductions", "formula": "How the score is computed",
-    "no_data": "no data: level {level}", "levels_rule": "Level bounds", "higher": "≥",
+    "levels_rule": "Level bounds", "higher": "≥",
+    "no_data": "Insufficient data", "not_scored": "not scored", "incomplete": "score incomplete",
+    "data": "Data", "complete": "complete", "total_range": "Total range",
+    "missing_summary": "{n} of {total} KPIs have no data (weight {weight})",
+    "range_text": "{points} points from the KPIs with data; {low}–{high} once complete",
+    "undecided": "the result depends on the missing data: it could be {bands}", "or": " or ",
+    "decided_anyway": "the missing data cannot change the result",
+    "line_total": "total {total}: {band}", "line_veto": "one-vote veto: {vetoes}",
     "lower": "≤", "below": "otherwise", "level_n": "L{n}", "no_scores": "no scores",
     "incidents": "Count", "per_item": "Per finding",
     "cap": "Cap", "lost": "points lost", "percent": "%", "points_unit": "pts",
@@ -125,9 +142,11 @@ _EN_ASSESSMENT = {
     "src_special": "special inspections", "src_third_party": "third-party evaluation",
     "n": " scores", "formula_text": (
         "Each KPI value is set to a level 1–5 (meeting the bound of level 5, 4, 3 or 2 gives that "
-        "level, otherwise 1; no data gives the lowest); KPI score = weight × level ÷ 5; total = "
-        "sum of KPI scores − deductions (not below 0); the total is matched to the bands; any "
-        "one-vote veto puts the result in the lowest band."
+        "level, otherwise 1); KPI score = weight × level ÷ 5; total = sum of KPI scores − "
+        "deductions (not below 0); the total is matched to the bands; a one-vote veto that fired "
+        "caps the result at its band (the lowest unless it names one). A KPI without data is "
+        "'insufficient data': no level, no points; the result is given only when no level of "
+        "the missing KPIs could change it, otherwise it is 'insufficient data'."
     ),
 }  # fmt: skip
 

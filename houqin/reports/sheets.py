@@ -6,7 +6,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from houqin.reports import xlsx
+from houqin.reports import assessment_text, xlsx
 from houqin.reports.assessment import Assessment
 from houqin.reports.completion import STATUS_KEYS, CompletionReport, Tally
 from houqin.reports.labels import words
@@ -106,32 +106,35 @@ def assessment(a: Assessment, lang: str) -> Workbook:
     w = words(lang)
     wb = xlsx.new_workbook()
     s = a.standard
+    low, high = a.total_range
     xlsx.key_values(wb, w["summary"], [
         (w["school"], f"{a.school_name}{w['lp']}{a.school_code}{w['rp']}"),
         (w["standard"], s.title.label(lang)),
         (w["period"], a.window.label), (w["window"], f"{a.window.start} – {a.window.last_day}"),
         (w["generated"], _local(a.now, a.timezone)), (w["points"], a.points),
-        (w["deducted"], a.deducted), (w["total_score"], a.total),
-        (w["band_by_points"], a.band_by_points.title.label(lang)),
-        (w["band"], a.band.title.label(lang)),
+        (w["deducted"], a.deducted),
+        (w["total_score"], a.total if a.complete else f"{_n(low)}–{_n(high)}"),
+        (w["data"], w["complete"] if a.complete else assessment_text.status(a, lang)),
+        (w["band_by_points"], _band(a.band_by_points, w, lang)),
+        (w["band"], _band(a.band, w, lang)),
         (w["vetoes"], w["sep"].join(v.veto.title.label(lang) for v in a.fired) or w["veto_clear"]),
         (w["formula"], w["formula_text"]),
     ])  # fmt: skip
     rows: list[list[Any]] = []
     for category, scores, _ in a.by_category():
         for k in scores:
+            name = w["no_data"] if k.level is None else s.level_names[k.level].label(lang)
             rows.append([
                 category.title.label(lang), k.kpi.key, k.kpi.title.label(lang),
-                _inputs(k.inputs, w), k.value, k.level, s.level_names[k.level].label(lang),
-                k.kpi.weight, k.score,
+                _inputs(k.inputs, w), k.value, k.level, name, k.kpi.weight, k.score,
             ])  # fmt: skip
     headers = [w["category"], "key", w["kpi"], w["inputs"], w["value"], w["level"], "",
                w["weight"], w["score"]]  # fmt: skip
     ws = xlsx.table(wb, w["kpi"], headers, rows, widths=[14, 24, 30, 60, 9, 6, 9, 7, 8])
     # The arithmetic as formulas, so the sheet recomputes if someone checks a weight or level.
     last = ws.max_row
-    for r in range(2, last + 1):
-        ws.cell(r, 10, f"=H{r}*F{r}/5")
+    for r in range(2, last + 1):  # a KPI without data has no level to multiply: not scored
+        ws.cell(r, 10, f"=H{r}*F{r}/5" if ws.cell(r, 6).value is not None else w["not_scored"])
     ws.cell(1, 10, w["arithmetic"])
     ws.append([w["points"], None, None, None, None, None, None, f"=SUM(H2:H{last})",
                f"=SUM(I2:I{last})"])  # fmt: skip
@@ -148,6 +151,10 @@ def assessment(a: Assessment, lang: str) -> Workbook:
         overdue=(v.fired for v in a.vetoes),
     )  # fmt: skip
     return wb
+
+
+def _band(band: Any, w: dict[str, str], lang: str) -> str:
+    return w["no_data"] if band is None else str(band.title.label(lang))
 
 
 def _tally(t: Tally) -> list[Any]:

@@ -58,7 +58,9 @@ class _Reader(NodeReader):
         key = self.key(f.get("key"), "key", unique=False)
         title = self.title(f.get("title"), "title")
         names = self.level_names(f.get("levels"))
-        no_data = self.number(f.get("no_data_level", None), "no_data_level", 1, 5, default=1)
+        if "no_data_level" in f:
+            self.fail(f["no_data_level"], "no_data_level", "no longer used: a KPI without data "
+                      "is reported as 数据不足 (insufficient data); delete this line")  # fmt: skip
         supervision = self.weights(f.get("supervision"), "supervision")
         bands = self.bands(f.get("bands"))
         categories = self.categories(f.get("categories"), supervision)
@@ -68,15 +70,17 @@ class _Reader(NodeReader):
             for w, s, k, t in self.named(f.get("deductions"), "deductions", ("points", "max"),
                                          ("points",))
         )  # fmt: skip
+        band_keys = tuple(b.key for b in bands)  # a veto's max_band names one of them
         vetoes = tuple(
-            Veto(k, t, self.text(s["source"], f"{w}.source") if "source" in s else None)
-            for w, s, k, t in self.named(f.get("vetoes"), "vetoes", ("source",), ())
-        )
+            Veto(k, t, self.text(s["source"], f"{w}.source") if "source" in s else None,
+                 self.choice(s.get("max_band"), f"{w}.max_band", band_keys))
+            for w, s, k, t in self.named(f.get("vetoes"), "vetoes", ("source", "max_band"), ())
+        )  # fmt: skip
         source = self.text(f["source"], "source") if "source" in f else None
-        if self.problems or None in (key, title, no_data):
+        if self.problems or None in (key, title):
             return None
         return Standard(
-            key, title, source, names, int(no_data), supervision, bands,  # type: ignore[arg-type]
+            key, title, source, names, supervision, bands,  # type: ignore[arg-type]
             categories, deductions, vetoes, self.file,
         )  # fmt: skip
 
