@@ -128,3 +128,21 @@ def test_registration_is_on_the_first_school_day_2027(templates, book) -> None:
     # spring term 2026-2027 opens Mon 2027-02-22; staff report 5 working days before
     assert due_date(annual, "feb_registration", "2026-2027", book, None) == date(2027, 2, 22)
     assert due_date(annual, "feb_staff_on_duty", "2026-2027", book, None) == date(2027, 2, 15)
+
+
+@pytest.mark.parametrize("school_year", SCHOOL_YEARS)
+def test_the_self_inspection_steps_before_the_01_11_submission_fall_on_working_days(
+    templates, book, school_year: str
+) -> None:
+    # 000 篇15 dates only the submission (1.11); the steps before it are ours (01-08 was a
+    # Saturday in 2028)
+    plan = templates["district_self_inspection"]
+
+    off = [
+        (i.key, due)
+        for i in plan.items
+        if str(i.due) != "01-11"
+        and not book.is_workday(due := due_date(plan, i.key, school_year, book, None))
+    ]
+
+    assert off == []
