@@ -45,4 +45,4 @@ def assessment(
     # band is "insufficient_data" and total None while a KPI has no data (total_range says how far)
     return {"total": result.total, "total_range": list(result.total_range),
             "band": result.result_key, "no_data": [k.kpi.key for k in result.missing],
-            "vetoes": vetoes, "paths": paths}  # fmt: skip
+            "vetoes": vetoes, "other_entries": result.other_entries, "paths": paths}  # fmt: skip

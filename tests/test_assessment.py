@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from houqin import repairs, scores
 from houqin.errors import UserError
-from houqin.models import AuditEvent, Person, PlanRun, School
+from houqin.models import AuditEvent, InspectionScore, Person, PlanRun, School
 from houqin.reports import output
 from houqin.reports.assessment import assess
 from houqin.reports.windows import parse_window
@@ -363,3 +363,18 @@ def test_the_cli_line_says_insufficient_data_in_each_language(session, empty, sc
         "合格单位：12 项指标中 1 项无数据（权重合计 5）；已有数据的指标得分 83.6，"
         "补齐数据后总分在 83.6–87.6 之间；缺失的数据不会改变结果"
     )
+
+
+def test_an_entry_under_a_key_the_standard_dropped_is_shown_not_lost(session, school) -> None:
+    # entered when mass food poisoning was (wrongly) a veto of this standard
+    session.add(InspectionScore(
+        school_id=school.id, period="2027Q1", kpi="mass_food_poisoning", source="special",
+        score=1, note="1月15日午餐", entered_by="教育局", entered_at=AFTER_Q1,
+    ))  # fmt: skip
+    session.flush()
+
+    result = assess(session, standard=STANDARD, school=school, period="2027Q1", now=AFTER_Q1)
+
+    assert result.other_entries == {"mass_food_poisoning": 1} and result.fired == []
+    assert "本期录入但本标准不计的项目：mass_food_poisoning（1 条）" in output.html(result)
+    assert "mass_food_poisoning (1)" in output.html(result, "en")

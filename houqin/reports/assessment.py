@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from houqin.models import School
-from houqin.reports.measures import Input, Scope, entered_facts, measure
+from houqin.reports.measures import Input, Scope, entered_facts, measure, other_entries
 from houqin.reports.windows import Window, parse_window
 from houqin.standards import Band, Category, Deduction, Kpi, Standard, Veto
 
@@ -73,6 +73,7 @@ class Assessment:
     points: float  # the KPIs with data
     deducted: float
     total_range: tuple[float, float]  # the missing KPIs all at level 1 … all at level 5
+    other_entries: dict[str, int]  # scores entered under keys this standard does not count
 
     @property
     def fired(self) -> list[VetoCheck]:
@@ -150,6 +151,7 @@ def assess(
         kpis.append(KpiScore(kpi, m.inputs, m.value, level, score))
     keys = [v.key for v in standard.vetoes] + [d.key for d in standard.deductions]
     facts = entered_facts(session, keys, scope)
+    others = other_entries(session, [*keys, *(k.key for k in standard.kpis)], scope)
     deductions = []
     for d in standard.deductions:
         count, notes = facts.get(d.key, (0.0, []))
@@ -163,7 +165,7 @@ def assess(
     low, high = (round(max(points + missing * level / 5 - deducted, 0.0), 2) for level in (1, 5))
     return Assessment(
         standard, school.code, school.name, school.timezone, window, now, kpis, deductions,
-        vetoes, points, deducted, (low, high),
+        vetoes, points, deducted, (low, high), others,
     )  # fmt: skip
 
 

@@ -42,3 +42,9 @@ def line(a: Assessment, lang: str = "zh-CN") -> str:
         vetoes = w["sep"].join(v.veto.title.label(lang) for v in a.fired)
         text += w["sep"] + w["line_veto"].format(vetoes=vetoes)
     return text
+
+
+def other_entries(a: Assessment, lang: str = "zh-CN") -> str:
+    """The entries the standard does not count, listed ('' if none)."""
+    w = words(lang)
+    return w["sep"].join(w["entries_n"].format(key=k, n=n) for k, n in a.other_entries.items())

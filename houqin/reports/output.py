@@ -102,4 +102,5 @@ def assessment_html(a: Assessment, lang: str = "zh-CN") -> str:
         w["score"],
     )
     return render("assessment.html.j2", lang=lang, timezone=a.timezone, a=a, chart=chart,
-                  status=assessment_text.status(a, lang))  # fmt: skip
+                  status=assessment_text.status(a, lang),
+                  others=assessment_text.other_entries(a, lang))  # fmt: skip

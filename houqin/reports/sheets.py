@@ -118,6 +118,7 @@ def assessment(a: Assessment, lang: str) -> Workbook:
         (w["band_by_points"], _band(a.band_by_points, w, lang)),
         (w["band"], _band(a.band, w, lang)),
         (w["vetoes"], w["sep"].join(v.veto.title.label(lang) for v in a.fired) or w["veto_clear"]),
+        (w["other_entries"], assessment_text.other_entries(a, lang) or w["none"]),
         (w["formula"], w["formula_text"]),
     ])  # fmt: skip
     rows: list[list[Any]] = []
