@@ -11,7 +11,7 @@ from prefect import flow
 from houqin import clock
 from houqin.db import make_engine, unit_of_work
 from houqin.people import get_school
-from houqin.reports import output
+from houqin.reports import assessment_text, output
 from houqin.reports.assessment import assess
 from houqin.settings import get_settings
 from houqin.standards import get_standard
@@ -46,5 +46,8 @@ def assessment(
     stem = f"assessment-{school}-{result.window.label.replace('/', '-')}"
     paths = {fmt: str(output.write(result, fmt, folder / f"{stem}.{fmt}", lang)) for fmt in formats}
     vetoes = [v.veto.key for v in result.fired]
-    print(f"{school} {period}: {result.total:g} points, {result.band.key}")
-    return {"total": result.total, "band": result.band.key, "vetoes": vetoes, "paths": paths}
+    print(f"{school} {period}: {assessment_text.line(result, lang)}")
+    # band is "insufficient_data" and total None while a KPI has no data (total_range says how far)
+    return {"total": result.total, "total_range": list(result.total_range),
+            "band": result.result_key, "no_data": [k.kpi.key for k in result.missing],
+            "vetoes": vetoes, "other_entries": result.other_entries, "paths": paths}  # fmt: skip

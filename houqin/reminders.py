@@ -103,7 +103,7 @@ def plan_reminders(
             cast(Item.remind, Text),  # raw JSON: parsed once per distinct value below
             cast(Item.escalate, Text),
             Person.supervisor_id,
-        )  # fmt: skip
+        )
         .join(Person, Person.id == Item.owner_id)
         .where(Item.status == "open")
         .order_by(Item.id)
@@ -138,12 +138,19 @@ def plan_reminders(
         else:
             recipients = [p for p in leaders.get(school_id, []) if p != owner_id] or [owner_id]
         for person_id in recipients:
-            rows.append({
-                "dedup_key": f"{item_id}:{step.kind}:{person_id}",
-                "school_id": school_id, "recipient_id": person_id, "item_id": item_id,
-                "kind": step.kind, "status": "pending", "attempts": 0,
-                "created_at": now_utc, "next_attempt_at": send_at,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "dedup_key": f"{item_id}:{step.kind}:{person_id}",
+                    "school_id": school_id,
+                    "recipient_id": person_id,
+                    "item_id": item_id,
+                    "kind": step.kind,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now_utc,
+                    "next_attempt_at": send_at,
+                }
+            )
         if len(rows) >= INSERT_CHUNK:
             _insert(session, rows, report, seen_overdue)
             rows = []

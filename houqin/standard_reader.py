@@ -70,9 +70,13 @@ class _Reader(NodeReader):
         key = self.key(f.get("key"), "key")
         title = self.title(f.get("title"), "title")
         names = self.level_names(f.get("levels"))
-        no_data = (
-            self.number(f["no_data_level"], "no_data_level", 1, 5) if "no_data_level" in f else 1
-        )
+        if "no_data_level" in f:
+            self.fail(
+                f["no_data_level"],
+                "no_data_level",
+                "no longer used: a KPI without data is reported as 数据不足 (insufficient data); "
+                "delete this line",
+            )
         supervision = self.weights(f.get("supervision"), "supervision")
         bands = self.bands(f.get("bands"))
         categories = self.categories(f.get("categories"), supervision)
@@ -87,19 +91,24 @@ class _Reader(NodeReader):
                 f.get("deductions"), "deductions", ("points", "max"), ("points",)
             )
         )
+        band_keys = tuple(b.key for b in bands)  # a veto's max_band names one of them
         vetoes = tuple(
-            Veto(k, t, self.text(s.get("source"), f"{w}.source"))
-            for w, s, k, t in self.named(f.get("vetoes"), "vetoes", ("source",), ())
+            Veto(
+                k,
+                t,
+                self.text(s.get("source"), f"{w}.source"),
+                self.choice(s.get("max_band"), f"{w}.max_band", band_keys),
+            )
+            for w, s, k, t in self.named(f.get("vetoes"), "vetoes", ("source", "max_band"), ())
         )
         source = self.text(f.get("source"), "source")
-        if self.problems or key is None or title is None or no_data is None:
+        if self.problems or key is None or title is None:
             return None
         return Standard(
             key,
             title,
             source,
             names,
-            int(no_data),
             supervision,
             bands,
             categories,

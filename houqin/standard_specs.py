@@ -75,9 +75,16 @@ class Deduction:
 
 @dataclass(frozen=True)
 class Veto:
+    """A one-vote veto (一票否决): when it fires, the result is at most ``max_band``.
+
+    Without ``max_band`` it is the last band (000 篇2: "不能评为先进单位或合格单位"); a veto
+    that only bars an award names the highest band still open (003: 年度后勤评先 → qualified).
+    """
+
     key: str
     title: Bilingual
     source: str | None
+    max_band: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +93,8 @@ class Standard:
     title: Bilingual
     source: str | None
     level_names: dict[int, Bilingual]
-    no_data_level: int
     supervision: tuple[tuple[str, float], ...]
-    bands: tuple[Band, ...]  # highest first; the last is where a veto puts the result
+    bands: tuple[Band, ...]  # highest first; the last is where a veto puts the result by default
     categories: tuple[Category, ...]
     deductions: tuple[Deduction, ...]
     vetoes: tuple[Veto, ...]

@@ -77,8 +77,13 @@ def test_preview_json_from_standard_input(calendars: Path) -> None:
     found = json.loads(done.stdout)
     assert found["year"] == 2026
     assert found["workdays"] == [
-        "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"
-    ]  # fmt: skip
+        "2026-01-04",
+        "2026-02-14",
+        "2026-02-28",
+        "2026-05-09",
+        "2026-09-20",
+        "2026-10-10",
+    ]
     assert len(found["days_off"]) == 33
 
 

@@ -116,12 +116,19 @@ def test_a_copy_without_its_title_is_known_by_its_opening_sentence() -> None:
 def test_the_2026_notice_gives_its_days_off_and_make_up_days() -> None:
     notice = read("2026.txt")
     assert notice.arrangement.as_json()["workdays"] == [
-        "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"
-    ]  # fmt: skip
+        "2026-01-04",
+        "2026-02-14",
+        "2026-02-28",
+        "2026-05-09",
+        "2026-09-20",
+        "2026-10-10",
+    ]
     spring = {h.name: h for h in notice.arrangement.holidays}["春节"]
     assert (spring.days_off[0], spring.days_off[-1], len(spring.days_off)) == (
-        D("2026-02-15"), D("2026-02-23"), 9
-    )  # fmt: skip
+        D("2026-02-15"),
+        D("2026-02-23"),
+        9,
+    )
     assert spring.line == 9
 
 
@@ -139,7 +146,7 @@ def test_the_2026_notice_gives_its_days_off_and_make_up_days() -> None:
             "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
             ["2015-09-03", "2015-09-05"],
             ["2015-09-06"],
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_each_form_of_a_holiday_line_is_read(

@@ -13,7 +13,7 @@ from houqin.cli.context import Ctx, at_option, pass_ctx, today_option
 from houqin.errors import UserError
 from houqin.models import PlanRun, School
 from houqin.people import get_school
-from houqin.reports import completion, overdue
+from houqin.reports import assessment_text, completion, overdue
 from houqin.reports.assessment import assess
 from houqin.standards import get_standard
 
@@ -147,8 +147,8 @@ def report_assessment(
         )
     name = f"assessment-{school}-{result.window.label.replace('/', '-')}"
     path = output.write(result, fmt, c.out(out, name, fmt), c.lang)
-    veto = f", veto: {', '.join(v.veto.key for v in result.fired)}" if result.fired else ""
-    click.echo(f"{path}  ({result.total:g} points, {result.band.key}{veto})")
+    # the result in the user's language: a band and its total, or 数据不足 and why
+    click.echo(f"{path}  ({assessment_text.line(result, c.lang)})")
 
 
 def _find_run(s: Session, school: str | None, plan: str | None, period: str | None) -> int:

@@ -120,13 +120,40 @@ _ASSESSMENT: dict[str, Bilingual] = {
     "veto_fired": Bilingual("已触发一票否决", "One-vote veto fired"),
     "veto_clear": Bilingual("未触发", "not fired"),
     "veto_effect": Bilingual(
-        ("一票否决：不论得分，结果定为"),
-        ("One-vote veto: whatever the points, the result is"),
+        "一票否决：不论得分，结果定为", "One-vote veto: whatever the points, the result is"
     ),
+    "veto_cap": Bilingual("一票否决：结果不高于", "One-vote veto: the result is at most"),
     "deductions": Bilingual("扣分项", "Deductions"),
     "formula": Bilingual("计分方法", "How the score is computed"),
-    "no_data": Bilingual("无数据，按{level}级计", "no data: level {level}"),
     "levels_rule": Bilingual("定级标准", "Level bounds"),
+    "no_data": Bilingual("数据不足", "Insufficient data"),
+    "not_scored": Bilingual("不计分", "not scored"),
+    "incomplete": Bilingual("得分不完整", "score incomplete"),
+    "data": Bilingual("数据完整性", "Data"),
+    "complete": Bilingual("完整", "complete"),
+    "total_range": Bilingual("总分范围", "Total range"),
+    "missing_summary": Bilingual(
+        "{total} 项指标中 {n} 项无数据（权重合计 {weight}）",
+        "{n} of {total} KPIs have no data (weight {weight})",
+    ),
+    "range_text": Bilingual(
+        "已有数据的指标得分 {points}，补齐数据后总分在 {low}–{high} 之间",
+        "{points} points from the KPIs with data; {low}–{high} once complete",
+    ),
+    "undecided": Bilingual(
+        "结果取决于缺失的数据，可能为 {bands}",
+        "the result depends on the missing data: it could be {bands}",
+    ),
+    "or": Bilingual("或", " or "),
+    "decided_anyway": Bilingual(
+        "缺失的数据不会改变结果", "the missing data cannot change the result"
+    ),
+    "line_total": Bilingual("总分 {total}：{band}", "total {total}: {band}"),
+    "line_veto": Bilingual("一票否决：{vetoes}", "one-vote veto: {vetoes}"),
+    "other_entries": Bilingual(
+        "本期录入但本标准不计的项目", "Entered for the period but not counted by this standard"
+    ),
+    "entries_n": Bilingual("{key}（{n} 条）", "{key} ({n})"),
     "higher": Bilingual("≥", "≥"),
     "lower": Bilingual("≤", "≤"),
     "below": Bilingual("其余", "otherwise"),
@@ -141,6 +168,7 @@ _ASSESSMENT: dict[str, Bilingual] = {
     "count_unit": Bilingual("次", "times"),
     "ledger": Bilingual("台账", "ledger"),
     "inspection": Bilingual("人工评分", "entered scores"),
+    "on_time_rate": Bilingual("按时完成率", "On-time rate"),
     "late_count": Bilingual("延迟次数", "late count"),
     "repair_response": Bilingual("报修响应", "repair response"),
     "repair_completion": Bilingual("报修完成", "repair completion"),
@@ -161,18 +189,20 @@ _ASSESSMENT: dict[str, Bilingual] = {
     "n": Bilingual("份", " scores"),
     "formula_text": Bilingual(
         (
-            "每项指标按数值定为 1–5 级（达到第5、4、3、2级的界限即得该级，否则为1级；"
-            "无数据按最低级）；指标得分 = 权重 × 等级 ÷ 5；"
-            "总分 = 各指标得分之和 − 扣分（不低于0）；按总分对照考核等次；"
-            "触发任一一票否决项，结果直接定为最低等次。"
+            "每项指标按数值定为 1–5 级（达到第5、4、3、2级的界限即得该级，"
+            "否则为1级）；指标得分 = 权重 × 等级 ÷ 5；总分 = 各指标得分之和 − 扣分（不低于0）"
+            "；按总分对照考核等次；触发一票否决项，结果不高于该项规定的等次（未规定的为最低等次）"
+            "。无数据的指标为“数据不足”，不定级、不计分：缺失指标无论取何等级都不改变等次时才给出结果，"
+            "否则结果为“数据不足”。"
         ),
         (
-            "Each KPI value is set to a level 1–5 (meeting the bound of level 5, 4, "
-            "3 or 2 gives that level, otherwise 1; no data gives the lowest); "
-            "KPI score = weight × level ÷ 5; "
-            "total = sum of KPI scores − deductions (not below 0); "
-            "the total is matched to the bands; "
-            "any one-vote veto puts the result in the lowest band."
+            "Each KPI value is set to a level 1–5 (meeting the bound of level 5, 4, 3 or "
+            "2 gives that level, otherwise 1); KPI score = weight × level ÷ 5; total = sum "
+            "of KPI scores − deductions (not below 0); the total is matched to the bands;"
+            " a one-vote veto that fired caps the result at its band (the lowest unless it "
+            "names one). A KPI without data is 'insufficient data': no level, no points; "
+            "the result is given only when no level of the missing KPIs could change it, "
+            "otherwise it is 'insufficient data'."
         ),
     ),
 }

@@ -188,3 +188,22 @@ def entered_facts(
         count, notes = facts.get(key, (0.0, []))
         facts[key] = (count + score, [*notes, note] if note else notes)
     return facts
+
+
+def other_entries(session: Session, keys: Sequence[str], scope: Scope) -> dict[str, int]:
+    """Scores entered for the period under keys the standard does not know: key -> how many.
+
+    An entry made under another standard, or under a key a standard has since dropped (003's
+    food-poisoning goal was once a veto), is shown rather than silently left out.
+    """
+    rows = session.execute(
+        select(InspectionScore.kpi, func.count())
+        .where(
+            InspectionScore.school_id == scope.school_id,
+            InspectionScore.period == scope.period,
+            InspectionScore.kpi.not_in(keys),
+        )
+        .group_by(InspectionScore.kpi)
+        .order_by(InspectionScore.kpi)
+    )
+    return {key: int(n) for key, n in rows}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from houqin.errors import UserError
-from houqin.reports import charts, sheets, xlsx
+from houqin.reports import assessment_text, charts, sheets, xlsx
 from houqin.reports.assessment import Assessment
 from houqin.reports.completion import STATUS_KEYS, CompletionReport
 from houqin.reports.labels import pick_lang, words
@@ -92,8 +92,20 @@ def assessment_html(a: Assessment, lang: str = "zh-CN") -> str:
     kpis = a.kpis
     chart = charts.stacked_hbars(
         [k.kpi.title.label(lang) for k in kpis],
-        {w["score"]: [k.score for k in kpis], w["lost"]: [k.kpi.weight - k.score for k in kpis]},
-        [charts.COLORS["done_on_time"], "#e0e0e0"],
+        {
+            w["score"]: [k.score or 0 for k in kpis],
+            w["lost"]: [0 if k.score is None else k.kpi.weight - k.score for k in kpis],
+            w["no_data"]: [k.kpi.weight if k.score is None else 0 for k in kpis],
+        },
+        [charts.COLORS["done_on_time"], "#e0e0e0", charts.COLORS["done_late"]],
         w["score"],
     )
-    return render("assessment.html.j2", lang=lang, timezone=a.timezone, a=a, chart=chart)
+    return render(
+        "assessment.html.j2",
+        lang=lang,
+        timezone=a.timezone,
+        a=a,
+        chart=chart,
+        status=assessment_text.status(a, lang),
+        others=assessment_text.other_entries(a, lang),
+    )

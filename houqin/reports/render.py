@@ -32,7 +32,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(local=_local, day=_day, pct=_pct, num=_num)
+    env.filters.update(local=_local, day=_day, pct=_pct, num=num)
     return env
 
 
@@ -78,7 +78,7 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%"
 
 
-def _num(value: float | None, digits: int = 2) -> str:
+def num(value: float | None, digits: int = 2) -> str:
     """A number without trailing zeros: 6.40 -> 6.4, 8.00 -> 8."""
     if value is None:
         return "—"

@@ -7,7 +7,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from houqin.clock import as_local
-from houqin.reports import xlsx
+from houqin.reports import assessment_text, xlsx
 from houqin.reports.assessment import Assessment
 from houqin.reports.completion import STATUS_KEYS, CompletionReport, Tally
 from houqin.reports.labels import words
@@ -201,6 +201,7 @@ def assessment(a: Assessment, lang: str) -> Workbook:
     w = words(lang)
     wb = xlsx.new_workbook()
     s = a.standard
+    low, high = a.total_range
     xlsx.key_values(
         wb,
         w["summary"],
@@ -212,19 +213,22 @@ def assessment(a: Assessment, lang: str) -> Workbook:
             (w["generated"], _local(a.now, a.timezone)),
             (w["points"], a.points),
             (w["deducted"], a.deducted),
-            (w["total_score"], a.total),
-            (w["band_by_points"], a.band_by_points.title.label(lang)),
-            (w["band"], a.band.title.label(lang)),
+            (w["total_score"], a.total if a.complete else f"{_n(low)}–{_n(high)}"),
+            (w["data"], w["complete"] if a.complete else assessment_text.status(a, lang)),
+            (w["band_by_points"], _band(a.band_by_points, w, lang)),
+            (w["band"], _band(a.band, w, lang)),
             (
                 w["vetoes"],
                 w["sep"].join(v.veto.title.label(lang) for v in a.fired) or w["veto_clear"],
             ),
+            (w["other_entries"], assessment_text.other_entries(a, lang) or w["none"]),
             (w["formula"], w["formula_text"]),
         ],
     )
     rows: list[list[Any]] = []
     for category, scores, _ in a.by_category():
         for k in scores:
+            name = w["no_data"] if k.level is None else s.level_names[k.level].label(lang)
             rows.append(
                 [
                     category.title.label(lang),
@@ -233,7 +237,7 @@ def assessment(a: Assessment, lang: str) -> Workbook:
                     _inputs(k.inputs, w),
                     k.value,
                     k.level,
-                    s.level_names[k.level].label(lang),
+                    name,
                     k.kpi.weight,
                     k.score,
                 ]
@@ -252,8 +256,8 @@ def assessment(a: Assessment, lang: str) -> Workbook:
     ws = xlsx.table(wb, w["kpi"], headers, rows, widths=[14, 24, 30, 60, 9, 6, 9, 7, 8])
     # The arithmetic as formulas, so the sheet recomputes if someone checks a weight or level.
     last = ws.max_row
-    for r in range(2, last + 1):
-        ws.cell(r, 10, f"=H{r}*F{r}/5")
+    for r in range(2, last + 1):  # a KPI without data has no level to multiply: not scored
+        ws.cell(r, 10, f"=H{r}*F{r}/5" if ws.cell(r, 6).value is not None else w["not_scored"])
     ws.cell(1, 10, w["arithmetic"])
     ws.append(
         [w["points"], None, None, None, None, None, None, f"=SUM(H2:H{last})", f"=SUM(I2:I{last})"]
@@ -286,6 +290,10 @@ def assessment(a: Assessment, lang: str) -> Workbook:
         overdue=(v.fired for v in a.vetoes),
     )
     return wb
+
+
+def _band(band: Any, w: dict[str, str], lang: str) -> str:
+    return w["no_data"] if band is None else str(band.title.label(lang))
 
 
 def _tally(t: Tally) -> list[Any]:
