@@ -21,7 +21,8 @@ from pathlib import Path
 import chinese_calendar
 from chinese_calendar.constants import Holiday
 
-from houqin.errors import NotFound, Problem, UserError, ValidationFailed
+from houqin.bilingual import Bilingual
+from houqin.errors import NotFound, Problem, SetupError, ValidationFailed
 from houqin.text_files import read_text
 
 from .arrangement import Arrangement
@@ -49,15 +50,18 @@ def library_years() -> frozenset[int]:
     return frozenset(d.year for d in (*chinese_calendar.holidays, *chinese_calendar.workdays))
 
 
-class OutsideCalendars(UserError):
+class OutsideCalendars(SetupError):
     """A date no calendar file covers: working days there would only be a guess."""
 
     def __init__(self, day: date, directory: str):
         start = day.year if day.month >= 9 else day.year - 1
         self.day, self.file_name = day, f"{start}-{start + 1}.yaml"
         super().__init__(
-            f"{day} 不在任何校历之内，请在 {directory} 添加 {self.file_name} / {day} lies outside "
-            f"every school calendar: add {self.file_name} to {directory} (terms, breaks, holidays)"
+            Bilingual(
+                f"{day} 不在任何校历之内，请在 {directory} 添加 {self.file_name}",
+                f"{day} lies outside every school calendar: add {self.file_name} to {directory} "
+                "(terms, breaks, holidays)",
+            )
         )
 
 

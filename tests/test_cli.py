@@ -399,3 +399,11 @@ def test_a_typo_in_the_schools_own_plans_is_refused_by_launch_as_by_validate(
     assert "own.yaml:" in err and "logistic_head" in err
     assert err.splitlines()[1:] == validated.splitlines()[1:]  # the same problems, same words
     get_settings.cache_clear()
+
+
+def test_a_sweep_on_a_day_no_calendar_holds_is_one_line_naming_the_file_to_add(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "sweep", "--now", "2029-03-01 07:30")
+    assert code == 1 and out == ""
+    assert err.strip().count("\n") == 0 and "add 2028-2029.yaml" in err

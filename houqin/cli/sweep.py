@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 
 from houqin.cli.context import Ctx, pass_ctx, today_option
+from houqin.sources import load_calendars
 
 
 @click.command()
@@ -24,13 +25,16 @@ def sweep(
     c: Ctx, now_: datetime | None, school: str | None, force: bool, today: datetime | None
 ) -> None:
     """Send due reminders and escalations now (the scheduled sweep, on demand)."""
-    c.engine()  # the ledger's schema is checked before a flow run starts
-    where = c.orchestrator()
-    from flows.sweep import sweep as sweep_flow  # deliberate: imports Prefect, only to run a flow
-
     at = None
     if now_ is not None:
         today, at = now_, f"{now_:%H:%M}"
+    # Checked before a flow run starts, so a mistake is one line, not a failed run's traceback:
+    # the ledger's schema, and a calendar that holds the day (not a guessed working day).
+    c.engine()
+    load_calendars(c.settings).is_workday(c.now(today, at).date())
+    where = c.orchestrator()
+    from flows.sweep import sweep as sweep_flow  # deliberate: imports Prefect, only to run a flow
+
     state = sweep_flow(
         today=today.date() if today else None, at=at, school=school, force=force, return_state=True
     )
