@@ -11,7 +11,8 @@ import mimetypes
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -47,6 +48,36 @@ def _code_error(what: str, code: int, reply: bytes | str) -> DeliveryError:
     return DeliveryError(f"email: {what}: {code} {text}".strip(), permanent=code >= 500)
 
 
+class _HandOver(smtplib.SMTP):
+    """``smtplib.SMTP`` that notes when a message's data, final dot included, has been written:
+    after that point a lost answer means the server may have accepted it."""
+
+    handed_over = False
+    _in_data = False
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+    def send(self, s: bytes | str) -> None:
+        super().send(s)
+        # Inside DATA, the command itself is written as str and the message (ending in the
+        # final dot) as bytes.
+        if self._in_data and isinstance(s, bytes):
+            self.handed_over = True
+
+
+class _HandOverSsl(_HandOver, smtplib.SMTP_SSL):
+    pass
+
+
+class _NotHandedOver(DeliveryError):
+    """The connection failed before the message's data went out: nothing was handed over."""
+
+
 class EmailChannel:
     """Config: ``host``, ``port`` (25), ``starttls`` (false), ``ssl`` (false; implicit TLS as on
     port 465), ``username`` and ``password`` (optional, AUTH after TLS), ``sender`` (From, e.g.
@@ -76,6 +107,8 @@ class EmailChannel:
         self.timeout = read.number("timeout", 10)
         self.cafile = read.optional_text("cafile")
         # transport is the httpx seam of the HTTP channels; SMTP has none.
+        self._smtp: _HandOver | None = None
+        self._keep_open = False
 
     def validate_address(self, address: str) -> str | None:
         return None if is_address(address) else "not an e-mail address"
@@ -109,7 +142,18 @@ class EmailChannel:
             )
         return mail
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send every message of the block over one connection (opened on first use)."""
+        self._keep_open = True
+        try:
+            yield
+        finally:
+            self._keep_open = False
+            self.close()
+
     def send(self, message: Message) -> None:
+        """Send ``message``; inside ``batch()`` over the connection kept from the last one."""
         problem = self.validate_address(message.address)
         if problem:
             raise DeliveryError(f"email: {message.address!r}: {problem}", permanent=True)
@@ -117,17 +161,51 @@ class EmailChannel:
             mail = self.build(message)
         except (ValueError, HeaderParseError) as exc:
             raise DeliveryError(f"email: {message.address!r}: {exc}", permanent=True) from exc
-        where = f"{self.host}:{self.port}"
+        reused = self._smtp is not None
         try:
-            with self._connect() as smtp:
+            self._send(mail)
+        except _NotHandedOver:
+            self.close()  # after an error the session's state is unknown: start afresh
+            if not reused:
+                raise
+            # The server may have closed the connection kept since the last message: nothing
+            # of this one was handed over, so one new connection is tried at once.
+            try:
+                self._send(mail)
+            except DeliveryError:
+                self.close()
+                raise
+        except DeliveryError:
+            self.close()
+            raise
+        if not self._keep_open:
+            self.close()
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+    def _send(self, mail: EmailMessage) -> None:
+        where = f"{self.host}:{self.port}"
+        smtp: _HandOver | None = self._smtp
+        try:
+            if smtp is None:
+                smtp = self._smtp = self._connect()
                 if self.starttls:
                     smtp.starttls(context=self._tls_context())
                 if self.username is not None and self.password is not None:
                     smtp.login(self.username, self.password)
-                smtp.send_message(mail)
+            smtp.handed_over = False
+            smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = exc.recipients.get(message.address, next(iter(exc.recipients.values())))
-            raise _code_error(f"recipient {message.address} refused", code, reply) from exc
+            address = str(mail["To"].addresses[0].addr_spec)
+            code, reply = exc.recipients.get(address, next(iter(exc.recipients.values())))
+            raise _code_error(f"recipient {address} refused", code, reply) from exc
         except smtplib.SMTPSenderRefused as exc:
             raise _code_error(
                 f"sender {exc.sender} refused", exc.smtp_code, exc.smtp_error
@@ -142,16 +220,25 @@ class EmailChannel:
         except ssl.SSLCertVerificationError as exc:
             raise DeliveryError(f"email: {where}: {exc.verify_message}", permanent=True) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            # Refused connection, timeout, disconnect, TLS handshake failure: try again later.
             reason = str(exc) or type(exc).__name__
-            raise DeliveryError(f"email: {where}: {reason}") from exc
+            if smtp is not None and smtp.handed_over:
+                # The whole message and its final dot went out; the server's answer did not
+                # come back. It may have been accepted: never resent on its own.
+                raise DeliveryError(
+                    f"email: {where}: no answer after the message was handed over ({reason}); "
+                    "it may have arrived",
+                    unconfirmed=True,
+                ) from exc
+            # Refused connection, timeout, disconnect or TLS failure before the message was
+            # handed over: try again later.
+            raise _NotHandedOver(f"email: {where}: {reason}") from exc
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _HandOver:
         if self.implicit_tls:
-            return smtplib.SMTP_SSL(
+            return _HandOverSsl(
                 self.host, self.port, timeout=self.timeout, context=self._tls_context()
             )
-        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        return _HandOver(self.host, self.port, timeout=self.timeout)
 
     def _tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.cafile)
