@@ -1,422 +1,287 @@
-"""Delivering the outbox: one message per person per sweep, retried with backoff, never twice.
+"""A delivery run: the outbox sent so that, whatever fails, at most the message in flight is in
+doubt, nothing goes twice on its own, and one school's problem stays that school's.
 
-``compose`` turns a person's pending outbox rows into one ``Delivery`` on one channel: the first
-channel the school has switched on on which the person can be reached. ``deliver_due`` then
-sends each delivery in three steps, each its own transaction: claim it (``sending``, with a lease),
-send it, record the outcome. If the process dies between sending and recording, the delivery
-stays ``sending``; once its lease has run out it becomes ``unconfirmed`` and is shown in
-``houqin outbox`` for a person to retry — it is never sent again on its own, so nobody gets a
-message twice, and it is never silently dropped.
+``deliver`` first settles what stopped runs left (houqin/outbox.py: ``claimed`` back to
+``pending``, ``sending`` to ``unconfirmed``), gathers due lines into messages, then claims small
+batches. Each message in turn is checked against its school's settings and quiet hours, paced
+(robots), then *started* in one short transaction (its lines read again, stale ones dropped, the
+text composed, the message marked ``sending``), handed to its channel, and its outcome recorded
+at once in a second transaction. A crash therefore leaves at most one message of the run
+``sending``; the rest of its batch is only ``claimed`` and goes out with the next run.
+
+The run commits as it goes (each step its own unit of work): that is what bounds the doubt.
+Time: ``now`` is when the run starts (replayable); the clock moves on from it as the run takes
+real time, so leases stay right during a long, paced run.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
 import httpx
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
-from houqin import audit
-from houqin.db import rowcount, unit_of_work
-from houqin.errors import NotFound, UserError
-from houqin.links import make_link
-from houqin.models import Delivery, Item, Outbox, Person, PlanRun, RoleBinding, School
-from houqin.roles import LEADERSHIP_ROLES
+from houqin import digests, outbox, school_settings
+from houqin.db import unit_of_work
+from houqin.leadership import leaders
+from houqin.models import Delivery, Person, School
+from houqin.school_settings import SchoolSettingsError
 from houqin.settings import Settings
-from notifications.channels import ChannelConfigError, DeliveryError, get_channel
+from notifications.channels import Channel, DeliveryError, batch
 from notifications.message import Message
-from notifications.render import DigestGroup, DigestLine, render_digest
+from notifications.pacing import Pacer
 
-LEASE = timedelta(minutes=10)
-MAX_ATTEMPTS = 6
-BACKOFF = timedelta(minutes=1)  # doubles each attempt: 1, 2, 4, 8, 16 minutes
-ROBOTS = ("wecom", "dingtalk", "feishu")  # group robots: a person's address is only a mention
+BATCH = 20  # claimed at a time: small, so a crash hands little back to the lease
+LEDGER_RETRIES = (0.2, 1.0, 3.0)  # seconds between tries when the ledger connection drops
+
+T = TypeVar("T")
+
+
+class LedgerUnavailable(RuntimeError):
+    """The ledger could not be written after a send; says what is left in which state."""
 
 
 @dataclass
 class DeliverReport:
+    messages: int = 0  # messages that got lines this run
     sent: int = 0
     retrying: int = 0
     failed: int = 0
-    unconfirmed: int = 0
+    unconfirmed: int = 0  # became unconfirmed in this run (its own, or a stopped run's)
+    dropped: int = 0  # nothing left to tell
+    held: int = 0  # postponed to the end of quiet hours
+    released: int = 0  # claims of stopped runs given back to the queue
+    waiting_for_a_person: int = 0  # every unconfirmed message, from any run
     errors: list[str] = field(default_factory=list)
+    school_errors: dict[str, str] = field(default_factory=dict)
 
-
-def _claim(stmt: Any, session: Session) -> Any:
-    # On PostgreSQL, concurrent sweeps skip each other's rows instead of taking them twice;
-    # SQLite serialises writers (BEGIN IMMEDIATE), so a plain read is enough there.
-    if session.get_bind().dialect.name == "postgresql":
-        return stmt.with_for_update(skip_locked=True)
-    return stmt
-
-
-def reachable_channel(school: School, person: Person) -> tuple[str, str] | None:
-    """The first channel the school has on and the person can be reached on, with the address."""
-    for channel in school.channels:
-        address = str(person.addresses.get(channel) or "")
-        if address or channel in ROBOTS or channel == "webhook":
-            return channel, address
-    return None
-
-
-def compose(session: Session, *, now: datetime, settings: Settings) -> int:
-    """Group due outbox rows per recipient into deliveries; returns how many were made."""
-    rows = session.scalars(
-        _claim(
-            select(Outbox)
-            .where(
-                Outbox.status == "pending",
-                Outbox.delivery_id.is_(None),
-                Outbox.next_attempt_at <= now,
-            )
-            .order_by(Outbox.recipient_id, Outbox.id),
-            session,
+    def line(self) -> str:
+        """One line for a person: what went, what waits, what needs someone."""
+        return (
+            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
+            f"{self.unconfirmed} unconfirmed ({self.waiting_for_a_person} unconfirmed in all, "
+            f"waiting for a person: houqin outbox), {self.dropped} not sent as stale, "
+            f"{self.held} held for quiet hours"
         )
-    ).all()
-    by_person: dict[int, list[Outbox]] = defaultdict(list)
-    for row in rows:
-        by_person[row.recipient_id].append(row)
-    made = 0
-    for person_id, person_rows in by_person.items():
-        person = session.get(Person, person_id, options=[joinedload(Person.school)])
-        assert person is not None
-        target = reachable_channel(person.school, person)
-        if target is None:
-            error = (
-                f"{person.name} ({person.code}): no address on any channel "
-                f"{person.school.code} has on ({', '.join(person.school.channels) or 'none'})"
-            )
-            for row in person_rows:
-                row.status, row.last_error = "failed", error
-            continue
-        channel, _address = target
-        subject, text, html = _render(session, person, person_rows, now=now, settings=settings)
-        delivery = Delivery(
-            key=f"{person.id}:{channel}:{person_rows[0].id}-{person_rows[-1].id}",
-            school_id=person.school_id,
-            recipient_id=person.id,
-            channel=channel,
-            subject=subject,
-            body=text,
-            html=html,
-            created_at=now,
-            next_attempt_at=now,
-        )
-        session.add(delivery)
-        session.flush()
-        for row in person_rows:
-            row.delivery_id, row.channel, row.status = delivery.id, channel, "queued"
-        made += 1
-    return made
+
+    def trouble(self) -> str | None:
+        """What needs a person after this run, or None: failures, doubt, broken schools."""
+        parts = []
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        if self.unconfirmed:
+            parts.append(f"{self.unconfirmed} unconfirmed")
+        parts += [f"{problem}" for problem in self.school_errors.values()]
+        return "; ".join(parts) + " (see houqin outbox)" if parts else None
 
 
-def queue_message(
-    session: Session,
-    *,
-    person: Person,
-    subject: str,
-    text: str,
-    html: str | None,
-    key: str,
-    now: datetime,
-    attachments: tuple[str, ...] = (),
-) -> Delivery | None:
-    """Queue one ready-made message (a digest) for a person; the same key is queued once."""
-    if session.scalar(select(Delivery.id).where(Delivery.key == key)) is not None:
-        return None
-    target = reachable_channel(person.school, person)
-    if target is None:
-        raise UserError(
-            f"{person.name} ({person.code}): no address on any channel the school has on"
-        )
-    delivery = Delivery(
-        key=key,
-        school_id=person.school_id,
-        recipient_id=person.id,
-        channel=target[0],
-        subject=subject,
-        body=text,
-        html=html,
-        attachments=list(attachments),
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(delivery)
-    return delivery
+@dataclass
+class _Run:
+    engine: Engine
+    settings: Settings
+    token: str
+    start: datetime
+    monotonic: Callable[[], float]
+    sleep: Callable[[float], None]
+    transport: httpx.BaseTransport | None
+    report: DeliverReport
+    stack: ExitStack
+    t0: float = 0.0
+    channels: dict[tuple[str, str], tuple[Channel, Pacer | None]] = field(default_factory=dict)
+    checked: dict[int, str | None] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=self.monotonic() - self.t0)
 
 
-def leadership_of(session: Session, scope: str) -> list[Person]:
-    """Who reads a digest: leadership of the school, or of every school of a district."""
-    kind, _, name = scope.partition(":")
-    stmt = (
-        select(Person)
-        .join(RoleBinding, RoleBinding.person_id == Person.id)
-        .join(School, School.id == RoleBinding.school_id)
-        .where(RoleBinding.role_key.in_(LEADERSHIP_ROLES))
-        .options(joinedload(Person.school))
-        .order_by(Person.id)
-    )
-    stmt = stmt.where(School.code == name if kind == "school" else School.district == name)
-    return list(session.scalars(stmt).unique())
-
-
-def _render(
-    session: Session, person: Person, rows: list[Outbox], *, now: datetime, settings: Settings
-) -> tuple[str, str, str]:
-    items = {
-        i.id: i
-        for i in session.scalars(
-            select(Item)
-            .where(Item.id.in_([r.item_id for r in rows]))
-            .options(joinedload(Item.owner), joinedload(Item.run).joinedload(PlanRun.template))
-        )
-    }
-    zh = person.lang.startswith("zh")
-    groups: dict[int, list[DigestLine]] = defaultdict(list)
-    for row in rows:
-        item = items[row.item_id]
-        kind = (
-            "escalation"
-            if row.kind.startswith("escalate")
-            else (
-                "overdue"
-                if item.due_at <= now
-                else "due_today"
-                if row.kind == "remind:T0"
-                else "remind"
-            )
-        )
-        groups[item.run_id].append(
-            DigestLine(
-                title=item.title_zh if zh else item.title_en or item.title_zh,
-                due_at=item.due_at,
-                kind=kind,
-                owner=item.owner.name,
-                link=make_link(settings, item_id=item.id, person_id=person.id, now=now),
-                provisional=item.due_provisional,
-            )
-        )
-    digest = []
-    for run_id, lines in groups.items():
-        run = items[next(r.item_id for r in rows if items[r.item_id].run_id == run_id)].run
-        title = run.template.title_zh if zh else run.template.title_en or run.template.title_zh
-        digest.append(
-            DigestGroup(
-                plan_title=f"{title}（{run.period}）", school=person.school.name, lines=tuple(lines)
-            )
-        )
-    return render_digest(
-        recipient=person.name,
-        lang="zh-CN" if zh else "en",
-        groups=digest,
-        now=now,
-        timezone=person.school.timezone,
-    )
-
-
-def deliver_due(
+def deliver(
     engine: Engine,
     *,
     now: datetime,
+    settings: Settings,
     transport: httpx.BaseTransport | None = None,
-    batch: int = 200,
+    batch_size: int = BATCH,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> DeliverReport:
-    """Send every delivery that is due, each in its own claim-send-record cycle."""
+    """Send every message that is due (see the module doc); raises ``LedgerUnavailable`` only
+    when the ledger stays unreachable, saying what is left where."""
     report = DeliverReport()
+    with ExitStack() as stack:
+        run = _Run(
+            engine, settings, str(uuid.uuid4()), now, monotonic, sleep, transport, report, stack
+        )
+        run.t0 = monotonic()
+        released, unconfirmed = _write(run, lambda s: outbox.recover(s, now=run.now()), None)
+        report.released, report.unconfirmed = released, unconfirmed
+        report.messages = _write(run, lambda s: outbox.gather(s, now=run.now()), None)
+        while True:
+            claimed = _write(
+                run,
+                lambda s: _claim(s, run.now(), run.token, batch_size),
+                None,
+            )
+            if not claimed:
+                break
+            for delivery, person, school in claimed:
+                _deliver_one(run, delivery, person, school)
     with unit_of_work(engine) as s:
-        report.unconfirmed = _expire_leases(s, now)
-    while True:
-        with unit_of_work(engine) as s:
-            claimed = _claim_batch(s, now=now, batch=batch)
-        if not claimed:
-            return report
-        for delivery_id, school_channels, channel, address, message in claimed:
-            _send_one(
-                engine,
-                delivery_id,
-                school_channels,
-                channel,
-                address,
-                message,
-                now=now,
-                transport=transport,
-                report=report,
-            )
+        report.waiting_for_a_person = outbox.counts(s).get("unconfirmed", 0)
+    return report
 
 
-def _expire_leases(session: Session, now: datetime) -> int:
-    stale = session.scalars(
-        select(Delivery.id).where(Delivery.status == "sending", Delivery.claimed_until < now)
-    ).all()
-    if stale:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(stale))
-            .values(
-                status="unconfirmed",
-                last_error="the sender stopped between sending and recording; it may or may not "
-                "have arrived — check with the recipient, then retry (houqin outbox retry)",
-            )
+def _claim(
+    session: Session, now: datetime, token: str, limit: int
+) -> list[tuple[Delivery, Person, School]]:
+    messages = outbox.claim(session, now=now, token=token, limit=limit)
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Person).where(Person.id.in_({d.recipient_id for d in messages}))
         )
-        session.execute(
-            update(Outbox).where(Outbox.delivery_id.in_(stale)).values(status="unconfirmed")
-        )
-    return len(stale)
-
-
-def _claim_batch(session: Session, *, now: datetime, batch: int) -> list[tuple[Any, ...]]:
-    found = session.scalars(
-        _claim(
-            select(Delivery)
-            .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
-            .order_by(Delivery.id)
-            .limit(batch),
-            session,
-        )
-    ).all()
-    claimed = []
-    for d in found:
-        # the conditional UPDATE settles a race with another sender: one of us gets rowcount 1
-        got = rowcount(
-            session,
-            update(Delivery)
-            .where(Delivery.id == d.id, Delivery.status == "pending")
-            .values(status="sending", claimed_until=now + LEASE, attempts=Delivery.attempts + 1)
-            .execution_options(synchronize_session=False),
-        )
-        if got != 1:
-            continue
-        person = session.get(Person, d.recipient_id, options=[joinedload(Person.school)])
-        assert person is not None
-        message = Message(
-            recipient=person.name,
-            address=str(person.addresses.get(d.channel) or ""),
-            subject=d.subject,
-            text=d.body,
-            html=d.html,
-            key=d.key,
-            attachments=tuple(d.attachments or ()),
-        )
-        claimed.append((d.id, person.school.channels, d.channel, message.address, message))
-    return claimed
-
-
-def _send_one(
-    engine: Engine,
-    delivery_id: int,
-    school_channels: dict[str, Any],
-    channel: str,
-    address: str,
-    message: Message,
-    *,
-    now: datetime,
-    transport: httpx.BaseTransport | None,
-    report: DeliverReport,
-) -> None:
-    error: DeliveryError | None = None
-    try:
-        sender = get_channel(channel, school_channels.get(channel) or {}, transport=transport)
-        problem = sender.validate_address(address) if address else None
-        if problem:
-            raise DeliveryError(f"{message.recipient}: {channel}: {problem}", permanent=True)
-        sender.send(message)
-    except ChannelConfigError as exc:
-        error = DeliveryError(f"{message.recipient}: channel settings: {exc}", permanent=True)
-    except DeliveryError as exc:
-        error = DeliveryError(f"{message.recipient}: {channel}: {exc}", permanent=exc.permanent)
-    _record(engine, delivery_id, now=now, error=error, report=report)
-
-
-def _record(
-    engine: Engine,
-    delivery_id: int,
-    *,
-    now: datetime,
-    error: DeliveryError | None,
-    report: DeliverReport,
-) -> None:
-    with unit_of_work(engine) as s:
-        d = s.get(Delivery, delivery_id)
-        assert d is not None
-        if error is None:
-            d.status, d.sent_at, d.last_error, d.claimed_until = "sent", now, None, None
-            report.sent += 1
-        elif error.permanent or d.attempts >= MAX_ATTEMPTS:
-            d.status, d.last_error, d.claimed_until = "failed", str(error), None
-            report.failed += 1
-            report.errors.append(str(error))
-        else:
-            d.status, d.last_error, d.claimed_until = "pending", str(error), None
-            d.next_attempt_at = now + BACKOFF * (2 ** (d.attempts - 1))
-            report.retrying += 1
-        s.execute(
-            update(Outbox)
-            .where(Outbox.delivery_id == d.id)
-            .values(
-                status=d.status if d.status != "pending" else "queued",
-                sent_at=d.sent_at,
-                last_error=d.last_error,
-            )
-        )
-
-
-RETRYABLE = ("failed", "unconfirmed")
-
-
-def requeue(session: Session, delivery: Delivery, *, now: datetime, by: str) -> bool:
-    """Queue a failed or unconfirmed delivery again (a person decided it should go).
-
-    A conditional UPDATE, so two people pressing retry at once queue it once; False if it was
-    not failed or unconfirmed (any more).
-    """
-    previous = delivery.status
-    changed = rowcount(
-        session,
-        update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.status.in_(RETRYABLE))
-        .values(status="pending", next_attempt_at=now, claimed_until=None, attempts=0)
-        .execution_options(synchronize_session=False),
-    )
-    session.expire(delivery)
-    if changed != 1:
-        return False
-    details: dict[str, Any] = {
-        "delivery": delivery.id,
-        "channel": delivery.channel,
-        "from": previous,
     }
-    audit.record(
-        session,
-        actor=by,
-        action="delivery.retry",
-        at=now,
-        school_id=delivery.school_id,
-        **details,
-    )
-    return True
-
-
-def retry(session: Session, *, delivery_id: int, now: datetime, by: str) -> str:
-    """``requeue`` by id, for the CLI: a clear error when there is nothing to retry."""
-    d = session.get(Delivery, delivery_id)
-    if d is None:
-        raise NotFound(f"no message {delivery_id} in the outbox")
-    status = d.status
-    if not requeue(session, d, now=now, by=by):
-        raise UserError(
-            f"message {delivery_id} is {status}; only {' or '.join(RETRYABLE)} ones are retried"
+    schools = {
+        s.id: s
+        for s in session.scalars(
+            select(School).where(School.id.in_({d.school_id for d in messages}))
         )
-    return "queued again"
+    }
+    return [(d, people[d.recipient_id], schools[d.school_id]) for d in messages]
 
 
-def list_deliveries(
-    session: Session, *, status: str | None = None, limit: int = 100
-) -> list[Delivery]:
-    stmt = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
-    if status:
-        stmt = stmt.where(Delivery.status == status)
-    return list(session.scalars(stmt))
+def _deliver_one(run: _Run, delivery: Delivery, person: Person, school: School) -> None:
+    report, token, key = run.report, run.token, delivery.id
+    try:
+        school_settings.check(school)
+        quiet_end = school_settings.quiet_until(run.now(), school)
+        if quiet_end > run.now():
+            if _write(run, lambda s: outbox.release(s, key, token=token, until=quiet_end), key):
+                report.held += 1
+            return
+        channel, pacer = _channel(run, school, delivery.channel)
+    except SchoolSettingsError as exc:
+        problem = str(exc)
+        report.school_errors[school.code] = problem
+        if _write(run, lambda s: outbox.fail_claimed(s, key, token=token, error=problem), key):
+            report.failed += 1
+            report.errors.append(f"{person.name}: {problem}")
+        return
+    if pacer is not None:
+        pacer.wait()  # before the message is marked sending: a wait is not "in flight"
+    try:
+        message = _write(run, lambda s: _start(run, s, delivery, person, school), key)
+    except LedgerUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - composing one message failed: nothing was sent
+        error_text = f"{person.name}: the message could not be composed: {exc!r}"
+        if _write(run, lambda s: outbox.fail_claimed(s, key, token=token, error=error_text), key):
+            report.failed += 1
+            report.errors.append(error_text)
+        return
+    if message is None:
+        return
+    error: DeliveryError | None = None
+    problem = channel.validate_address(message.address) if message.address else None
+    try:
+        if problem:
+            raise DeliveryError(f"{delivery.channel}: {problem}", permanent=True)
+        channel.send(message)
+    except DeliveryError as exc:
+        error = DeliveryError(
+            f"{person.name}: {exc}", permanent=exc.permanent, unconfirmed=exc.unconfirmed
+        )
+    except Exception as exc:  # noqa: BLE001 - a channel's bug must not stop the others
+        # Whatever happened inside the channel, the message may have gone out.
+        error = DeliveryError(f"{person.name}: {delivery.channel}: {exc!r}", unconfirmed=True)
+    result = _write(
+        run, lambda s: outbox.record(s, key, token=token, now=run.now(), error=error), key
+    )
+    if result is None:
+        return
+    if result.status == "sent":
+        report.sent += 1
+    elif result.status == "pending":
+        report.retrying += 1
+    else:
+        setattr(report, result.status, getattr(report, result.status) + 1)
+        report.errors.append(result.error or "")
+
+
+def _start(
+    run: _Run, session: Session, delivery: Delivery, person: Person, school: School
+) -> Message | None:
+    """In one transaction: the message's lines read again, composed, marked ``sending``."""
+    now, token = run.now(), run.token
+    if not outbox.holds(session, delivery.id, token=token):
+        return None  # its lease ran out and another run took it
+    if delivery.kind != "reminders":
+        outbox.start(session, delivery.id, token=token, now=now)
+        subject, text, html = delivery.subject, delivery.body, delivery.html
+    else:
+        lines = digests.lines_of(session, delivery.id)
+        escalated = any(line.kind.startswith("escalate") for line in lines)
+        lead = leaders(session, school_ids=[school.id]).get(school.id, []) if escalated else []
+        digest = digests.compose(
+            lines, person=person, school=school, leaders=lead, now=now, settings=run.settings
+        )
+        outbox.drop_lines(session, digest.dropped)
+        if not digest.kept:
+            if outbox.release(session, delivery.id, token=token, until=now, status="dropped"):
+                run.report.dropped += 1
+            return None
+        subject, text, html = digest.subject, digest.text, digest.html
+        outbox.start(
+            session, delivery.id, token=token, now=now, subject=subject, text=text, html=html
+        )
+    return Message(
+        recipient=person.name,
+        address=str(person.addresses.get(delivery.channel) or ""),
+        subject=subject,
+        text=text,
+        html=html,
+        key=delivery.key,
+        attachments=tuple(delivery.attachments or ()),
+    )
+
+
+def _channel(run: _Run, school: School, name: str) -> tuple[Channel, Pacer | None]:
+    """One channel object per channel and settings: schools that share a mail server share
+    its connection (kept for the run), and a robot's pace is kept across schools."""
+    config = school_settings.channel_config(school, name)
+    key = (name, json.dumps(config, sort_keys=True, default=str))
+    if key not in run.channels:
+        channel = school_settings.build_channel(school, name, transport=run.transport)
+        run.stack.enter_context(batch(channel))
+        limits = getattr(channel, "rate_limits", ())
+        pacer = Pacer(limits, sleep=run.sleep, clock=run.monotonic) if limits else None
+        run.channels[key] = (channel, pacer)
+    return run.channels[key]
+
+
+def _write(run: _Run, step: Callable[[Session], T], delivery_id: int | None) -> T:
+    """Run ``step`` in its own unit of work, tried again when the ledger connection drops
+    (a restarted server, a killed backend); gives up with what is left where."""
+    for pause in (*LEDGER_RETRIES, None):
+        try:
+            with unit_of_work(run.engine) as session:
+                return step(session)
+        except (OperationalError, InterfaceError) as exc:
+            if pause is None:
+                where = f" while sending message {delivery_id}" if delivery_id else ""
+                raise LedgerUnavailable(
+                    f"the ledger could not be reached{where} ({type(exc.orig).__name__}: "
+                    f"{str(exc.orig).strip()[:200]}). A message being sent stays 'sending' and "
+                    f"shows as unconfirmed once its lease of {outbox.LEASE} runs out; messages "
+                    "claimed but not yet sent go back to the queue then."
+                ) from None
+            run.sleep(pause)
+    raise AssertionError("unreachable")

@@ -36,9 +36,7 @@ class DeliveryError(Exception):
     refused for now or never handed over (connection refused, 4xx, busy, 5xx) and is retried.
     """
 
-    def __init__(
-        self, message: str, *, permanent: bool = False, unconfirmed: bool = False
-    ) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, unconfirmed: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.unconfirmed = unconfirmed

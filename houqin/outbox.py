@@ -1,0 +1,531 @@
+"""The outbox's messages and their states: one message (``Delivery``) per person per sweep.
+
+Outbox *lines* (one item, step and recipient, written by the sweep) are gathered per person
+into a *message*, which moves through these states::
+
+    pending --claim--> claimed --start--> sending --record--> sent
+       ^                |   |                |          +---> pending (refused for now: retried
+       |  lease ran out |   |                |          |              at its backoff time)
+       +----------------+   |                |          +---> failed (refused for good)
+       ^    quiet hours     |                |          +---> unconfirmed (handed over, then the
+       +--------------------+                |                answer was lost)
+                            |                +--lease ran out (its sender died mid-send)-->
+                            |                                                  unconfirmed
+                            +--start--> dropped (nothing left to tell: items done, reassigned)
+                            +--school settings unusable--> failed
+    failed, unconfirmed --resend (a person)--> pending
+    unconfirmed --mark delivered (a person)--> sent
+
+``claimed`` means a delivery run holds it but has not handed it to a channel: if that run dies,
+the message goes back to ``pending`` once the lease runs out and the next run sends it. Only
+``sending`` is "in flight"; a ``sending`` message whose run died becomes ``unconfirmed`` and is
+never sent again by itself: a person checks and resends or marks it delivered (audited).
+Every change is a conditional UPDATE naming the claiming run (``claimed_by``), so two runs, or
+a run and a person, never both act on one message. Functions take a session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import Session
+
+from houqin import audit
+from houqin.db import rowcount
+from houqin.errors import NotFound, UserError
+from houqin.models import Delivery, Outbox, Person, School
+
+LEASE = timedelta(minutes=10)  # longer than any send: a channel's timeout is seconds
+MAX_ATTEMPTS = 6
+BACKOFF = timedelta(minutes=1)  # doubles each attempt: 1, 2, 4, 8, 16 minutes
+ROBOTS = ("wecom", "dingtalk", "feishu")  # group robots: a person's address is only a mention
+STATES = ("pending", "claimed", "sending", "sent", "failed", "unconfirmed", "dropped")
+RESENDABLE = ("failed", "unconfirmed")
+DIED_MID_SEND = (
+    "the sender stopped after handing the message over and before recording the answer; it "
+    "may or may not have arrived: check with the recipient, then resend it or mark it delivered"
+)
+
+
+def _locked(stmt: Select[Any], session: Session) -> Select[Any]:
+    # On PostgreSQL, concurrent runs skip each other's rows instead of taking them twice;
+    # SQLite serialises writers (BEGIN IMMEDIATE), so a plain read is enough there.
+    if session.get_bind().dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=True)
+    return stmt
+
+
+def reachable_channel(school: School, person: Person) -> tuple[str, str] | None:
+    """The first channel the school has on and the person can be reached on, with the address."""
+    channels = school.channels if isinstance(school.channels, dict) else {}
+    for channel in channels:
+        address = str(person.addresses.get(channel) or "")
+        if address or channel in ROBOTS or channel == "webhook":
+            return channel, address
+    return None
+
+
+def _unreachable(person: Person) -> str:
+    channels = person.school.channels if isinstance(person.school.channels, dict) else {}
+    return (
+        f"{person.name} ({person.code}): no address on any channel {person.school.code} has on "
+        f"({', '.join(channels) or 'none'})"
+    )
+
+
+def gather(session: Session, *, now: datetime) -> int:
+    """Put every due line into its recipient's waiting message, or a new one; returns how many
+    messages got lines. A person with a message still waiting (a retry, say) gets the new
+    lines in it: one message per person, never a second one beside it."""
+    due = session.execute(
+        _locked(
+            select(Outbox.id, Outbox.recipient_id)
+            .where(
+                Outbox.status == "pending",
+                Outbox.delivery_id.is_(None),
+                Outbox.next_attempt_at <= now,
+            )
+            .order_by(Outbox.recipient_id, Outbox.id),
+            session,
+        )
+    ).all()
+    if not due:
+        return 0
+    lines: dict[int, list[int]] = defaultdict(list)
+    for line_id, person_id in due:
+        lines[person_id].append(line_id)
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(list(lines))))}
+    schools = {s.id: s for s in session.scalars(select(School))}
+    # a message being claimed right now is skipped: it is its run's, the lines make a new one
+    waiting = {
+        (d.recipient_id, d.channel): d
+        for d in session.scalars(
+            _locked(
+                select(Delivery).where(
+                    Delivery.recipient_id.in_(list(lines)),
+                    Delivery.kind == "reminders",
+                    Delivery.status == "pending",
+                ),
+                session,
+            )
+        )
+    }
+    changes: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    new: list[tuple[Delivery, list[int]]] = []
+    touched: set[int] = set()
+    for person_id, ids in lines.items():
+        person = people[person_id]
+        target = reachable_channel(schools[person.school_id], person)
+        if target is None:
+            error = _unreachable(person)
+            failed += [{"id": i, "status": "failed", "last_error": error} for i in ids]
+            continue
+        message = waiting.get((person_id, target[0]))
+        if message is None:
+            message = Delivery(
+                key=f"remind:{person_id}:{ids[0]}",
+                kind="reminders",
+                school_id=person.school_id,
+                recipient_id=person_id,
+                channel=target[0],
+                subject="",
+                body="",
+                created_at=now,
+                next_attempt_at=now,
+            )
+            new.append((message, ids))
+            continue
+        touched.add(message.id)
+        changes += [{"id": i, "delivery_id": message.id, "channel": message.channel} for i in ids]
+    session.add_all([message for message, _ in new])
+    session.flush()
+    for message, ids in new:
+        touched.add(message.id)
+        changes += [{"id": i, "delivery_id": message.id, "channel": message.channel} for i in ids]
+    # executemany by primary key: one round trip for all the lines of a kind
+    if changes:
+        session.execute(update(Outbox), [c | {"status": "queued"} for c in changes])
+    if failed:
+        session.execute(update(Outbox), failed)
+    return len(touched)
+
+
+def queue_message(
+    session: Session,
+    *,
+    person: Person,
+    subject: str,
+    text: str,
+    html: str | None,
+    key: str,
+    now: datetime,
+    attachments: tuple[str, ...] = (),
+) -> Delivery | None:
+    """Queue one ready-made message (a digest) for a person; the same key is queued once.
+
+    A person who cannot be reached gets a ``failed`` message saying so, in the outbox where the
+    head looks, instead of an error that would stop the messages of everyone after them.
+    """
+    if session.scalar(select(Delivery.id).where(Delivery.key == key)) is not None:
+        return None
+    target = reachable_channel(person.school, person)
+    delivery = Delivery(
+        key=key,
+        kind="message",
+        school_id=person.school_id,
+        recipient_id=person.id,
+        channel=target[0] if target else "none",
+        status="pending" if target else "failed",
+        last_error=None if target else _unreachable(person),
+        subject=subject,
+        body=text,
+        html=html,
+        attachments=list(attachments),
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(delivery)
+    return delivery
+
+
+def recover(session: Session, *, now: datetime) -> tuple[int, int]:
+    """Messages whose run stopped and whose lease ran out: ``claimed`` ones go back to
+    ``pending`` (never handed over: safe to send), ``sending`` ones become ``unconfirmed``.
+    Returns (released, unconfirmed)."""
+    released = rowcount(
+        session,
+        update(Delivery)
+        .where(Delivery.status == "claimed", Delivery.claimed_until < now)
+        .values(status="pending", claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False),
+    )
+    stale = list(
+        session.scalars(
+            _locked(
+                select(Delivery.id).where(
+                    Delivery.status == "sending", Delivery.claimed_until < now
+                ),
+                session,
+            )
+        )
+    )
+    if stale:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(stale), Delivery.status == "sending")
+            .values(status="unconfirmed", last_error=DIED_MID_SEND)
+            .execution_options(synchronize_session=False)
+        )
+        _lines(session, stale, status="unconfirmed", last_error=DIED_MID_SEND)
+    return released, len(stale)
+
+
+def claim(session: Session, *, now: datetime, token: str, limit: int) -> list[Delivery]:
+    """Take up to ``limit`` due messages for run ``token`` (``claimed``, with a lease)."""
+    ids = list(
+        session.scalars(
+            _locked(
+                select(Delivery.id)
+                .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+                .order_by(Delivery.next_attempt_at, Delivery.id)
+                .limit(limit),
+                session,
+            )
+        )
+    )
+    if not ids:
+        return []
+    # the conditional UPDATE settles a race with another run: a row it took first is skipped
+    taken = list(
+        session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status == "pending")
+            .values(status="claimed", claimed_by=token, claimed_until=now + LEASE)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    return list(
+        session.scalars(select(Delivery).where(Delivery.id.in_(taken)).order_by(Delivery.id))
+    )
+
+
+def holds(session: Session, delivery_id: int, *, token: str) -> bool:
+    """Whether run ``token`` still holds the claim; locks the message until the transaction
+    ends, so nothing changes it between this check and ``start``."""
+    stmt = select(Delivery.id).where(
+        Delivery.id == delivery_id, Delivery.status == "claimed", Delivery.claimed_by == token
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt) is not None
+
+
+def start(
+    session: Session,
+    delivery_id: int,
+    *,
+    token: str,
+    now: datetime,
+    subject: str | None = None,
+    text: str | None = None,
+    html: str | None = None,
+) -> bool:
+    """Mark a claimed message ``sending`` (in flight) just before it is handed over, storing
+    the text composed for it; False if this run no longer holds it."""
+    values: dict[str, Any] = {
+        "status": "sending",
+        "claimed_until": now + LEASE,
+        "attempts": Delivery.attempts + 1,
+    }
+    if subject is not None:
+        values |= {"subject": subject[:300], "body": text or "", "html": html}
+    return (
+        rowcount(
+            session,
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status == "claimed",
+                Delivery.claimed_by == token,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False),
+        )
+        == 1
+    )
+
+
+def drop_lines(session: Session, dropped: dict[int, str]) -> None:
+    """Lines no longer worth telling (done, reassigned...): ``dropped``, with why."""
+    if dropped:
+        session.execute(
+            update(Outbox),
+            [{"id": i, "status": "dropped", "last_error": why} for i, why in dropped.items()],
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a send: ``status`` is sent, pending (retry), failed or unconfirmed."""
+
+    status: str
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+def outcome(attempts: int, *, now: datetime, error: Any | None) -> Outcome:
+    """The state a message moves to after a send that raised ``error`` (a ``DeliveryError``)."""
+    if error is None:
+        return Outcome("sent")
+    if getattr(error, "unconfirmed", False):
+        return Outcome("unconfirmed", str(error))
+    if getattr(error, "permanent", False) or attempts >= MAX_ATTEMPTS:
+        return Outcome("failed", str(error))
+    return Outcome("pending", str(error), now + BACKOFF * (2 ** (attempts - 1)))
+
+
+def record(
+    session: Session, delivery_id: int, *, token: str, now: datetime, error: Any | None
+) -> Outcome | None:
+    """Record the outcome of the send this run made; None if the message is no longer this
+    run's (a person resent it meanwhile). Recording twice gives the same result."""
+    found = session.execute(
+        select(Delivery.attempts, Delivery.status).where(
+            Delivery.id == delivery_id, Delivery.claimed_by == token
+        )
+    ).first()
+    # unconfirmed too: a slow run's lease may have run out, but this run knows the answer
+    if found is None or found.status not in ("sending", "unconfirmed", *_AFTER_SEND):
+        return None
+    result = outcome(found.attempts, now=now, error=error)
+    if found.status in _AFTER_SEND:
+        return result  # recorded already (a retried record after a lost connection)
+    values: dict[str, Any] = {"status": result.status, "last_error": result.error}
+    if result.status == "sent":
+        values["sent_at"] = now
+    if result.status != "unconfirmed":
+        values |= {"claimed_until": None}
+    if result.status == "pending":
+        values |= {"claimed_by": None, "next_attempt_at": result.retry_at}
+    changed = rowcount(
+        session,
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.claimed_by == token,
+            Delivery.status.in_(("sending", "unconfirmed")),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False),
+    )
+    if changed != 1:
+        return None
+    line_status = "queued" if result.status == "pending" else result.status
+    _lines(
+        session,
+        [delivery_id],
+        status=line_status,
+        last_error=result.error,
+        sent_at=now if result.status == "sent" else None,
+    )
+    return result
+
+
+_AFTER_SEND = ("sent", "failed", "pending")
+
+
+def fail_claimed(session: Session, delivery_id: int, *, token: str, error: str) -> bool:
+    """A claimed message that cannot be sent at all (its school's settings are unusable)."""
+    changed = rowcount(
+        session,
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == "claimed",
+            Delivery.claimed_by == token,
+        )
+        .values(status="failed", last_error=error, claimed_until=None)
+        .execution_options(synchronize_session=False),
+    )
+    if changed == 1:
+        _lines(session, [delivery_id], status="failed", last_error=error)
+    return changed == 1
+
+
+def release(
+    session: Session, delivery_id: int, *, token: str, until: datetime, status: str = "pending"
+) -> bool:
+    """Give a claimed message back: due again at ``until`` (quiet hours), or ``dropped``
+    (nothing left to tell)."""
+    values: dict[str, Any] = {"status": status, "claimed_by": None, "claimed_until": None}
+    if status == "pending":
+        values["next_attempt_at"] = until
+    else:
+        values["last_error"] = "not sent: nothing left to tell (every item done or moved)"
+    return (
+        rowcount(
+            session,
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.status == "claimed",
+                Delivery.claimed_by == token,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False),
+        )
+        == 1
+    )
+
+
+def _lines(session: Session, delivery_ids: list[int], **values: Any) -> None:
+    # dropped lines keep their state and reason whatever becomes of the message
+    session.execute(
+        update(Outbox)
+        .where(Outbox.delivery_id.in_(delivery_ids), Outbox.status != "dropped")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- what a person does -----------------------------------------------------------------------
+
+
+def resend(session: Session, delivery: Delivery, *, now: datetime, by: str) -> bool:
+    """Queue a failed or unconfirmed message again (a person decided it should go).
+
+    A conditional UPDATE, so two people pressing resend at once queue it once; False if it was
+    not failed or unconfirmed (any more). Its lines are read again when it is sent.
+    """
+    previous = delivery.status
+    changed = rowcount(
+        session,
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.status.in_(RESENDABLE))
+        .values(
+            status="pending", next_attempt_at=now, claimed_until=None, claimed_by=None, attempts=0
+        )
+        .execution_options(synchronize_session=False),
+    )
+    session.expire(delivery)
+    if changed != 1:
+        return False
+    _lines(session, [delivery.id], status="queued", last_error=None)
+    audit.record(
+        session,
+        actor=by,
+        action="delivery.resend",
+        at=now,
+        school_id=delivery.school_id,
+        delivery=delivery.id,
+        channel=delivery.channel,
+        **{"from": previous},
+    )
+    return True
+
+
+def mark_delivered(session: Session, delivery: Delivery, *, now: datetime, by: str) -> bool:
+    """A person confirmed an unconfirmed message arrived: ``sent``, audited; False if it was
+    not unconfirmed (any more)."""
+    changed = rowcount(
+        session,
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.status == "unconfirmed")
+        .values(status="sent", sent_at=now, claimed_until=None, claimed_by=None)
+        .execution_options(synchronize_session=False),
+    )
+    session.expire(delivery)
+    if changed != 1:
+        return False
+    _lines(session, [delivery.id], status="sent", sent_at=now)
+    audit.record(
+        session,
+        actor=by,
+        action="delivery.confirmed",
+        at=now,
+        school_id=delivery.school_id,
+        delivery=delivery.id,
+        channel=delivery.channel,
+    )
+    return True
+
+
+def act(session: Session, *, delivery_id: int, action: str, now: datetime, by: str) -> str:
+    """``resend`` or ``delivered`` by id, for the CLI: a clear error when it does not apply."""
+    d = session.get(Delivery, delivery_id)
+    if d is None:
+        raise NotFound(f"no message {delivery_id} in the outbox")
+    status = d.status
+    if action == "resend":
+        if not resend(session, d, now=now, by=by):
+            raise UserError(
+                f"message {delivery_id} is {status}; only {' or '.join(RESENDABLE)} ones are resent"
+            )
+        return "queued again; the next delivery run sends it"
+    if not mark_delivered(session, d, now=now, by=by):
+        raise UserError(
+            f"message {delivery_id} is {status}; only unconfirmed ones are marked delivered"
+        )
+    return "marked delivered"
+
+
+def counts(session: Session, *, school_id: int | None = None) -> dict[str, int]:
+    stmt = select(Delivery.status, func.count()).group_by(Delivery.status)
+    if school_id is not None:
+        stmt = stmt.where(Delivery.school_id == school_id)
+    return dict(session.execute(stmt).tuples().all())
+
+
+def list_deliveries(
+    session: Session, *, status: str | None = None, limit: int = 100
+) -> list[Delivery]:
+    stmt = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(Delivery.status == status)
+    return list(session.scalars(stmt))
