@@ -166,9 +166,13 @@ class _Handler:
             sink.received.append(received)  # the whole message is here: it counts as received
         if sink.delay:
             await asyncio.sleep(sink.delay)
-        if sink.after_data == "hang":
+        with sink.lock:
+            fault = sink.after_data if sink.after_data_times != 0 else None
+            if fault and sink.after_data_times is not None:
+                sink.after_data_times -= 1
+        if fault == "hang":
             await asyncio.sleep(sink.hang_s)  # longer than the client's timeout
-        elif sink.after_data == "drop":
+        elif fault == "drop":
             assert server.transport is not None
             server.transport.abort()  # the connection is gone before the answer
         return "250 2.0.0 OK: queued"
@@ -181,8 +185,9 @@ class SmtpSink:
     ``"554 5.7.1 rejected as spam"``) answers DATA instead of accepting the message, and
     ``data_replies`` answer the next DATA commands in turn before accepting again. Faults after
     a message has been received whole: ``after_data="drop"`` closes the connection instead of
-    answering, ``"hang"`` answers only after ``hang_s`` seconds; ``delay`` is seconds before
-    every answer. ``connections`` counts connections, ``attempts`` DATA commands. ``tls`` with
+    answering, ``"hang"`` answers only after ``hang_s`` seconds (for the next
+    ``after_data_times`` messages, or all); ``delay`` is seconds before every answer.
+    ``connections`` counts connections, ``attempts`` DATA commands. ``tls`` with
     ``starttls=True`` requires STARTTLS before anything else; with ``starttls=False`` the whole
     connection is TLS (SMTPS). ``auth=(user, password)`` checks AUTH LOGIN or PLAIN (required
     after STARTTLS; offered but optional on SMTPS, see ``start``). ``stop()`` and ``start()``
@@ -206,6 +211,7 @@ class SmtpSink:
         self.data_reply = data_reply
         self.data_replies: list[str] = []
         self.after_data: str | None = None
+        self.after_data_times: int | None = None
         self.hang_s = 2.0
         self.delay = 0.0
         self.connections = 0
@@ -309,6 +315,7 @@ class Reply:
 @dataclass
 class _State:
     requests: list[Request] = field(default_factory=list)
+    answers: list[Reply] = field(default_factory=list)  # what each request was answered
     replies: dict[str, list[Reply]] = field(default_factory=dict)  # in turn; the last repeats
     lock: threading.Lock = field(default_factory=threading.Lock)
     closing: threading.Event = field(default_factory=threading.Event)
@@ -335,6 +342,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             state.requests.append(request)
             queued = state.replies.get(url.path) or [Reply()]
             reply = queued.pop(0) if len(queued) > 1 else queued[0]
+            state.answers.append(reply)
         if reply.delay:
             state.closing.wait(reply.delay)
         if reply.close:
@@ -383,6 +391,12 @@ class HttpReceiver:
     def requests(self) -> list[Request]:
         with self._state.lock:
             return list(self._state.requests)
+
+    @property
+    def answered(self) -> list[tuple[Request, Reply]]:
+        """Each request with the reply it was given (or was to be given, for a fault)."""
+        with self._state.lock:
+            return list(zip(self._state.requests, self._state.answers, strict=True))
 
     def reply(
         self,
