@@ -169,11 +169,11 @@ def _deliver_one(run: _Run, delivery: Delivery, person: Person, school: School) 
             return
         channel, pacer = _channel(run, school, delivery.channel)
     except SchoolSettingsError as exc:
-        problem = str(exc)
-        report.school_errors[school.code] = problem
-        if _write(run, lambda s: outbox.fail_claimed(s, key, token=token, error=problem), key):
+        unusable = str(exc)
+        report.school_errors[school.code] = unusable
+        if _write(run, lambda s: outbox.fail_claimed(s, key, token=token, error=unusable), key):
             report.failed += 1
-            report.errors.append(f"{person.name}: {problem}")
+            report.errors.append(f"{person.name}: {unusable}")
         return
     if pacer is not None:
         pacer.wait()  # before the message is marked sending: a wait is not "in flight"

@@ -457,15 +457,10 @@ def resend(session: Session, delivery: Delivery, *, now: datetime, by: str) -> b
     if changed != 1:
         return False
     _lines(session, [delivery.id], status="queued", last_error=None)
+    details: dict[str, Any] = {"delivery": delivery.id, "channel": delivery.channel}
+    details["from"] = previous  # "from" is a Python keyword
     audit.record(
-        session,
-        actor=by,
-        action="delivery.resend",
-        at=now,
-        school_id=delivery.school_id,
-        delivery=delivery.id,
-        channel=delivery.channel,
-        **{"from": previous},
+        session, actor=by, action="delivery.resend", at=now, school_id=delivery.school_id, **details
     )
     return True
 

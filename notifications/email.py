@@ -18,12 +18,15 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from notifications.channels import ConfigReader, DeliveryError
 from notifications.message import Message
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 # A plain ASCII addr-spec with a dotted domain; the mail server is the final judge. (Non-ASCII
 # addresses would need SMTPUTF8, which school mail servers rarely offer.)
@@ -55,14 +58,14 @@ class _HandOver(smtplib.SMTP):
     handed_over = False
     _in_data = False
 
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
         self._in_data = True
         try:
             return super().data(msg)
         finally:
             self._in_data = False
 
-    def send(self, s: bytes | str) -> None:
+    def send(self, s: Buffer | str) -> None:
         super().send(s)
         # Inside DATA, the command itself is written as str and the message (ending in the
         # final dot) as bytes.
