@@ -23,15 +23,15 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, Row, select, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from houqin import digests, outbox, school_settings
-from houqin.db import unit_of_work
 from houqin.leadership import leaders
 from houqin.models import Delivery, Person, School
 from houqin.school_settings import SchoolSettingsError
@@ -41,6 +41,7 @@ from notifications.message import Message
 from notifications.pacing import Pacer
 
 BATCH = 20  # claimed at a time: small, so a crash hands little back to the lease
+FRESH_S = 2.0  # a message's lines read longer ago than this are read again before it goes
 LEDGER_RETRIES = (0.2, 1.0, 3.0)  # seconds between tries when the ledger connection drops
 
 T = TypeVar("T")
@@ -97,7 +98,8 @@ class _Run:
     stack: ExitStack
     t0: float = 0.0
     channels: dict[tuple[str, str], tuple[Channel, Pacer | None]] = field(default_factory=dict)
-    checked: dict[int, str | None] = field(default_factory=dict)
+    # one connection for the run's many short transactions (no checkout and ping for each)
+    connection: Connection | None = None
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.monotonic() - self.t0)
@@ -121,92 +123,209 @@ def deliver(
             engine, settings, str(uuid.uuid4()), now, monotonic, sleep, transport, report, stack
         )
         run.t0 = monotonic()
-        released, unconfirmed = _write(run, lambda s: outbox.recover(s, now=run.now()), None)
+        released, unconfirmed = _write(run, lambda s: outbox.recover(s, now=run.now()))
         report.released, report.unconfirmed = released, unconfirmed
-        report.messages = _write(run, lambda s: outbox.gather(s, now=run.now()), None)
+        report.messages = _write(run, lambda s: outbox.gather(s, now=run.now()))
         while True:
-            claimed = _write(
-                run,
-                lambda s: _claim(s, run.now(), run.token, batch_size),
-                None,
-            )
-            if not claimed:
+            batch = _write(run, lambda s: _claim(run, s, batch_size))
+            if not batch:
                 break
-            for delivery, person, school in claimed:
-                _deliver_one(run, delivery, person, school)
-    with unit_of_work(engine) as s:
-        report.waiting_for_a_person = outbox.counts(s).get("unconfirmed", 0)
+            _send_batch(run, batch)
+        report.waiting_for_a_person = _write(run, outbox.counts).get("unconfirmed", 0)
     return report
 
 
-def _claim(
-    session: Session, now: datetime, token: str, limit: int
-) -> list[tuple[Delivery, Person, School]]:
-    messages = outbox.claim(session, now=now, token=token, limit=limit)
+@dataclass
+class _Claimed:
+    """A claimed message and what it needs: read in one go for the batch, composed before
+    its turn; its lines are read again if its turn comes later than ``FRESH_S`` after."""
+
+    delivery: Delivery
+    person: Person
+    school: School
+    lines: list[Row[Any]]
+    leaders: list[int]
+    read_at: float
+    channel: Channel | None = None
+    pacer: Pacer | None = None
+
+
+@dataclass
+class _Sent:
+    """A send whose outcome is not written yet: it goes in the next message's transaction."""
+
+    delivery_id: int
+    attempts: int
+    error: DeliveryError | None
+
+
+def _claim(run: _Run, session: Session, limit: int) -> list[_Claimed]:
+    messages = outbox.claim(session, now=run.now(), token=run.token, limit=limit)
+    if not messages:
+        return []
     people = {
         p.id: p
         for p in session.scalars(
             select(Person).where(Person.id.in_({d.recipient_id for d in messages}))
         )
     }
-    schools = {
-        s.id: s
-        for s in session.scalars(
-            select(School).where(School.id.in_({d.school_id for d in messages}))
+    school_ids = {d.school_id for d in messages}
+    schools = {s.id: s for s in session.scalars(select(School).where(School.id.in_(school_ids)))}
+    lines = digests.lines_for(session, [d.id for d in messages if d.kind == "reminders"])
+    lead = leaders(session, school_ids=school_ids)
+    read_at = run.monotonic()
+    return [
+        _Claimed(
+            d,
+            people[d.recipient_id],
+            schools[d.school_id],
+            lines.get(d.id, []),
+            lead.get(d.school_id, []),
+            read_at,
         )
-    }
-    return [(d, people[d.recipient_id], schools[d.school_id]) for d in messages]
+        for d in messages
+    ]
 
 
-def _deliver_one(run: _Run, delivery: Delivery, person: Person, school: School) -> None:
-    report, token, key = run.report, run.token, delivery.id
+def _send_batch(run: _Run, batch: list[_Claimed]) -> None:
+    last: _Sent | None = None
+    for claimed in batch:
+        if not _ready(run, claimed):
+            continue
+        if claimed.pacer is not None:
+            if last is not None:  # an outcome is never held back over a wait
+                _write(run, partial(_step, run, done=last, claimed=None))
+                last = None
+            claimed.pacer.wait()  # before the message is marked sending: a wait is not "in flight"
+        done = last
+        try:
+            started = _write(run, partial(_step, run, done=done, claimed=claimed))
+        except LedgerUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - composing one message failed: nothing was sent
+            if done is not None:
+                _write(run, partial(_step, run, done=done, claimed=None))
+            _fail(run, claimed, f"the message could not be composed: {exc!r}")
+            last = None
+            continue
+        last = None
+        if started is None:
+            continue
+        message, attempts = started
+        last = _Sent(claimed.delivery.id, attempts, _send(claimed, message))
+    if last is not None:
+        _write(run, partial(_step, run, done=last, claimed=None))
+
+
+def _ready(run: _Run, claimed: _Claimed) -> bool:
+    """Its school's settings usable, outside quiet hours, its channel built; else it is
+    failed (naming the school and the setting) or held until the quiet hours end."""
+    school, key = claimed.school, claimed.delivery.id
     try:
         school_settings.check(school)
         quiet_end = school_settings.quiet_until(run.now(), school)
         if quiet_end > run.now():
-            if _write(run, lambda s: outbox.release(s, key, token=token, until=quiet_end), key):
-                report.held += 1
-            return
-        channel, pacer = _channel(run, school, delivery.channel)
+            released = _write(
+                run, lambda s: outbox.release(s, key, token=run.token, until=quiet_end)
+            )
+            run.report.held += int(released)
+            return False
+        claimed.channel, claimed.pacer = _channel(run, school, claimed.delivery.channel)
     except SchoolSettingsError as exc:
-        unusable = str(exc)
-        report.school_errors[school.code] = unusable
-        if _write(run, lambda s: outbox.fail_claimed(s, key, token=token, error=unusable), key):
-            report.failed += 1
-            report.errors.append(f"{person.name}: {unusable}")
-        return
-    if pacer is not None:
-        pacer.wait()  # before the message is marked sending: a wait is not "in flight"
-    try:
-        message = _write(run, lambda s: _start(run, s, delivery, person, school), key)
-    except LedgerUnavailable:
-        raise
-    except Exception as exc:  # noqa: BLE001 - composing one message failed: nothing was sent
-        error_text = f"{person.name}: the message could not be composed: {exc!r}"
-        if _write(run, lambda s: outbox.fail_claimed(s, key, token=token, error=error_text), key):
-            report.failed += 1
-            report.errors.append(error_text)
-        return
-    if message is None:
-        return
-    error: DeliveryError | None = None
-    problem = channel.validate_address(message.address) if message.address else None
+        run.report.school_errors[school.code] = str(exc)
+        _fail(run, claimed, str(exc))
+        return False
+    return True
+
+
+def _fail(run: _Run, claimed: _Claimed, error: str) -> None:
+    key = claimed.delivery.id
+    if _write(run, lambda s: outbox.fail_claimed(s, key, token=run.token, error=error)):
+        run.report.failed += 1
+        run.report.errors.append(f"{claimed.person.name}: {error}")
+
+
+def _send(claimed: _Claimed, message: Message) -> DeliveryError | None:
+    """Hand ``message`` to its channel; the error that says what became of it, if any."""
+    assert claimed.channel is not None
+    name, who = claimed.delivery.channel, claimed.person.name
+    problem = claimed.channel.validate_address(message.address) if message.address else None
     try:
         if problem:
-            raise DeliveryError(f"{delivery.channel}: {problem}", permanent=True)
-        channel.send(message)
+            raise DeliveryError(f"{name}: {problem}", permanent=True)
+        claimed.channel.send(message)
     except DeliveryError as exc:
-        error = DeliveryError(
-            f"{person.name}: {exc}", permanent=exc.permanent, unconfirmed=exc.unconfirmed
-        )
+        return DeliveryError(f"{who}: {exc}", permanent=exc.permanent, unconfirmed=exc.unconfirmed)
     except Exception as exc:  # noqa: BLE001 - a channel's bug must not stop the others
         # Whatever happened inside the channel, the message may have gone out.
-        error = DeliveryError(f"{person.name}: {delivery.channel}: {exc!r}", unconfirmed=True)
-    result = _write(
-        run, lambda s: outbox.record(s, key, token=token, now=run.now(), error=error), key
+        return DeliveryError(f"{who}: {name}: {exc!r}", unconfirmed=True)
+    return None
+
+
+def _step(
+    run: _Run, session: Session, *, done: _Sent | None, claimed: _Claimed | None
+) -> tuple[Message, int] | None:
+    """One transaction: the outcome of the last send, then the next message started (its
+    lines checked, composed, marked ``sending``). Committed before that message is sent."""
+    if done is not None:
+        if claimed is None and session.get_bind().dialect.name == "postgresql":
+            # An outcome alone needs no wait for the disk: were the database server to crash
+            # and lose it, the message would be left "sending", so shown unconfirmed and never
+            # resent. A transaction that starts a message ("sending") is always durable.
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        _record(run, session, done)
+    if claimed is None:
+        return None
+    delivery, person, school = claimed.delivery, claimed.person, claimed.school
+    now, token = run.now(), run.token
+    dropped: dict[int, str] = {}
+    if delivery.kind != "reminders":
+        subject, text_, html = delivery.subject, delivery.body, delivery.html
+    else:
+        lines = claimed.lines
+        if run.monotonic() - claimed.read_at > FRESH_S:  # it waited (pacing): read again
+            lines = digests.lines_for(session, [delivery.id]).get(delivery.id, [])
+        digest = digests.compose(
+            lines, person=person, school=school, leaders=claimed.leaders, now=now,
+            settings=run.settings,
+        )  # fmt: skip
+        dropped = digest.dropped
+        if not digest.kept:
+            if outbox.release(session, delivery.id, token=token, until=now, status="dropped"):
+                outbox.drop_lines(session, dropped)
+                run.report.dropped += 1
+            return None
+        subject, text_, html = digest.subject, digest.text, digest.html
+    attempts = outbox.start(
+        session, delivery.id, token=token, now=now, subject=subject, text=text_, html=html
+    )
+    if attempts is None:
+        return None  # its lease ran out and another run took it: nothing of it written
+    outbox.drop_lines(session, dropped)
+    message = Message(
+        recipient=person.name,
+        address=str(person.addresses.get(delivery.channel) or ""),
+        subject=subject,
+        text=text_,
+        html=html,
+        key=delivery.key,
+        attachments=tuple(delivery.attachments or ()),
+    )
+    return message, attempts
+
+
+def _record(run: _Run, session: Session, done: _Sent) -> None:
+    result = outbox.record(
+        session,
+        done.delivery_id,
+        token=run.token,
+        now=run.now(),
+        attempts=done.attempts,
+        error=done.error,
     )
     if result is None:
         return
+    report = run.report
     if result.status == "sent":
         report.sent += 1
     elif result.status == "pending":
@@ -214,43 +333,6 @@ def _deliver_one(run: _Run, delivery: Delivery, person: Person, school: School) 
     else:
         setattr(report, result.status, getattr(report, result.status) + 1)
         report.errors.append(result.error or "")
-
-
-def _start(
-    run: _Run, session: Session, delivery: Delivery, person: Person, school: School
-) -> Message | None:
-    """In one transaction: the message's lines read again, composed, marked ``sending``."""
-    now, token = run.now(), run.token
-    if not outbox.holds(session, delivery.id, token=token):
-        return None  # its lease ran out and another run took it
-    if delivery.kind != "reminders":
-        outbox.start(session, delivery.id, token=token, now=now)
-        subject, text, html = delivery.subject, delivery.body, delivery.html
-    else:
-        lines = digests.lines_of(session, delivery.id)
-        escalated = any(line.kind.startswith("escalate") for line in lines)
-        lead = leaders(session, school_ids=[school.id]).get(school.id, []) if escalated else []
-        digest = digests.compose(
-            lines, person=person, school=school, leaders=lead, now=now, settings=run.settings
-        )
-        outbox.drop_lines(session, digest.dropped)
-        if not digest.kept:
-            if outbox.release(session, delivery.id, token=token, until=now, status="dropped"):
-                run.report.dropped += 1
-            return None
-        subject, text, html = digest.subject, digest.text, digest.html
-        outbox.start(
-            session, delivery.id, token=token, now=now, subject=subject, text=text, html=html
-        )
-    return Message(
-        recipient=person.name,
-        address=str(person.addresses.get(delivery.channel) or ""),
-        subject=subject,
-        text=text,
-        html=html,
-        key=delivery.key,
-        attachments=tuple(delivery.attachments or ()),
-    )
 
 
 def _channel(run: _Run, school: School, name: str) -> tuple[Channel, Pacer | None]:
@@ -267,18 +349,24 @@ def _channel(run: _Run, school: School, name: str) -> tuple[Channel, Pacer | Non
     return run.channels[key]
 
 
-def _write(run: _Run, step: Callable[[Session], T], delivery_id: int | None) -> T:
-    """Run ``step`` in its own unit of work, tried again when the ledger connection drops
-    (a restarted server, a killed backend); gives up with what is left where."""
+def _write(run: _Run, step: Callable[[Session], T]) -> T:
+    """Run ``step`` in its own transaction on the run's connection; when the connection drops
+    (a restarted server, a killed backend) it is tried again on a new one, and given up with
+    what is left where."""
     for pause in (*LEDGER_RETRIES, None):
         try:
-            with unit_of_work(run.engine) as session:
+            if run.connection is None:
+                run.connection = run.stack.enter_context(run.engine.connect())
+            session = Session(bind=run.connection, expire_on_commit=False)
+            with session, session.begin():
                 return step(session)
         except (OperationalError, InterfaceError) as exc:
+            if run.connection is not None:
+                run.connection.invalidate()  # never back to the pool: the next try connects anew
+                run.connection = None
             if pause is None:
-                where = f" while sending message {delivery_id}" if delivery_id else ""
                 raise LedgerUnavailable(
-                    f"the ledger could not be reached{where} ({type(exc.orig).__name__}: "
+                    f"the ledger could not be reached ({type(exc.orig).__name__}: "
                     f"{str(exc.orig).strip()[:200]}). A message being sent stays 'sending' and "
                     f"shows as unconfirmed once its lease of {outbox.LEASE} runs out; messages "
                     "claimed but not yet sent go back to the queue then."

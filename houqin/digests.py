@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, aliased
@@ -34,38 +35,45 @@ class Digest:
     dropped: dict[int, str]  # outbox line id -> why it is no longer told
 
 
-def lines_of(session: Session, delivery_id: int) -> list[Row[tuple]]:  # type: ignore[type-arg]
-    """The message's queued lines with their items' state now (one query)."""
-    return list(
-        session.execute(
-            select(
-                Outbox.id,
-                Outbox.kind,
-                Item.id.label("item_id"),
-                Item.status,
-                Item.owner_id,
-                Item.due_at,
-                Item.due_provisional,
-                Item.title_zh,
-                Item.title_en,
-                Item.run_id,
-                _owner.name.label("owner_name"),
-                _owner.supervisor_id,
-                PlanRun.period,
-                PlanTemplateVersion.title_zh.label("plan_zh"),
-                PlanTemplateVersion.title_en.label("plan_en"),
-            )
-            .join(Item, Item.id == Outbox.item_id)
-            .join(_owner, _owner.id == Item.owner_id)
-            .join(PlanRun, PlanRun.id == Item.run_id)
-            .join(PlanTemplateVersion, PlanTemplateVersion.id == PlanRun.template_id)
-            .where(Outbox.delivery_id == delivery_id, Outbox.status == "queued")
-            .order_by(Outbox.id)
+def lines_for(session: Session, delivery_ids: list[int]) -> dict[int, list[Row[Any]]]:
+    """Each message's queued lines with their items' state now (one query for all)."""
+    if not delivery_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Outbox.delivery_id,
+            Outbox.id,
+            Outbox.kind,
+            Item.id.label("item_id"),
+            Item.status,
+            Item.owner_id,
+            Item.due_at,
+            Item.due_provisional,
+            Item.title_zh,
+            Item.title_en,
+            Item.run_id,
+            _owner.name.label("owner_name"),
+            _owner.supervisor_id,
+            PlanRun.period,
+            PlanTemplateVersion.title_zh.label("plan_zh"),
+            PlanTemplateVersion.title_en.label("plan_en"),
         )
+        .join(Item, Item.id == Outbox.item_id)
+        .join(_owner, _owner.id == Item.owner_id)
+        .join(PlanRun, PlanRun.id == Item.run_id)
+        .join(PlanTemplateVersion, PlanTemplateVersion.id == PlanRun.template_id)
+        .where(Outbox.delivery_id.in_(delivery_ids), Outbox.status == "queued")
+        .order_by(Outbox.id)
     )
+    found: dict[int, list[Row[Any]]] = defaultdict(list)
+    for row in rows:
+        found[row.delivery_id].append(row)
+    return found
 
 
-def stale_reason(line: Row, recipient_id: int, leaders: list[int], now: datetime) -> str | None:  # type: ignore[type-arg]
+def stale_reason(
+    line: Row[Any], recipient_id: int, leaders: list[int], now: datetime
+) -> str | None:
     """Why ``line`` should no longer be told to the recipient, or None if it still should."""
     if line.status != "open":
         return f"item {line.item_id} is {line.status}"
@@ -89,7 +97,7 @@ def _step_rank(kind: str) -> tuple[int, int]:
 
 
 def compose(
-    lines: list[Row],  # type: ignore[type-arg]
+    lines: list[Row[Any]],
     *,
     person: Person,
     school: School,
@@ -99,7 +107,7 @@ def compose(
 ) -> Digest:
     """The digest of what is still worth telling ``person``; ``kept`` empty: send nothing."""
     dropped: dict[int, str] = {}
-    latest: dict[int, Row] = {}  # type: ignore[type-arg]
+    latest: dict[int, Row[Any]] = {}
     for line in lines:
         reason = stale_reason(line, person.id, leaders, now)
         if reason is not None:

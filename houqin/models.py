@@ -225,8 +225,8 @@ class Outbox(Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
     kind: Mapped[str] = mapped_column(String(32))  # remind:T-3 | remind:T0 | escalate:L1 | ...
-    # pending (until next_attempt_at) | queued (in a message) | then the message's outcome:
-    # sent | failed | unconfirmed; or dropped (stale when its message was sent; why: last_error)
+    # pending (until next_attempt_at) | queued (in a message, whose status is the outcome) |
+    # dropped (stale when its message went out) | failed (no address); why: last_error
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column()

@@ -1,7 +1,9 @@
 """The outbox's messages and their states: one message (``Delivery``) per person per sweep.
 
-Outbox *lines* (one item, step and recipient, written by the sweep) are gathered per person
-into a *message*, which moves through these states::
+Outbox *lines* (one item, step and recipient, written by the sweep) wait (``pending``) until
+their send time, are then gathered per person into a *message* (``queued``), and stay there
+unless they are ``dropped`` as stale when it goes out (or ``failed``: the person has no address
+on any channel). The message carries the outcome and moves through these states::
 
     pending --claim--> claimed --start--> sending --record--> sent
        ^                |   |                |          +---> pending (refused for now: retried
@@ -29,9 +31,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from houqin import audit
@@ -45,6 +47,10 @@ BACKOFF = timedelta(minutes=1)  # doubles each attempt: 1, 2, 4, 8, 16 minutes
 ROBOTS = ("wecom", "dingtalk", "feishu")  # group robots: a person's address is only a mention
 STATES = ("pending", "claimed", "sending", "sent", "failed", "unconfirmed", "dropped")
 RESENDABLE = ("failed", "unconfirmed")
+# The tables themselves for the statements run once per message: plain Core statements skip
+# the ORM's bulk-update bookkeeping, which cost more than the database did (bench/delivery.py).
+_D = cast(Table, Delivery.__table__)
+_O = cast(Table, Outbox.__table__)
 DIED_MID_SEND = (
     "the sender stopped after handing the message over and before recording the answer; it "
     "may or may not have arrived: check with the recipient, then resend it or mark it delivered"
@@ -221,7 +227,6 @@ def recover(session: Session, *, now: datetime) -> tuple[int, int]:
             .values(status="unconfirmed", last_error=DIED_MID_SEND)
             .execution_options(synchronize_session=False)
         )
-        _lines(session, stale, status="unconfirmed", last_error=DIED_MID_SEND)
     return released, len(stale)
 
 
@@ -255,49 +260,31 @@ def claim(session: Session, *, now: datetime, token: str, limit: int) -> list[De
     )
 
 
-def holds(session: Session, delivery_id: int, *, token: str) -> bool:
-    """Whether run ``token`` still holds the claim; locks the message until the transaction
-    ends, so nothing changes it between this check and ``start``."""
-    stmt = select(Delivery.id).where(
-        Delivery.id == delivery_id, Delivery.status == "claimed", Delivery.claimed_by == token
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return session.scalar(stmt) is not None
-
-
 def start(
     session: Session,
     delivery_id: int,
     *,
     token: str,
     now: datetime,
-    subject: str | None = None,
-    text: str | None = None,
-    html: str | None = None,
-) -> bool:
-    """Mark a claimed message ``sending`` (in flight) just before it is handed over, storing
-    the text composed for it; False if this run no longer holds it."""
-    values: dict[str, Any] = {
-        "status": "sending",
-        "claimed_until": now + LEASE,
-        "attempts": Delivery.attempts + 1,
-    }
-    if subject is not None:
-        values |= {"subject": subject[:300], "body": text or "", "html": html}
-    return (
-        rowcount(
-            session,
-            update(Delivery)
-            .where(
-                Delivery.id == delivery_id,
-                Delivery.status == "claimed",
-                Delivery.claimed_by == token,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False),
+    subject: str,
+    text: str,
+    html: str | None,
+) -> int | None:
+    """Mark a claimed message ``sending`` (in flight) just before it is handed over, with the
+    text composed for it; returns its attempts so far, or None if this run no longer holds it.
+    The caller commits this before sending: a crash after it leaves the message in doubt."""
+    return session.scalar(
+        update(_D)
+        .where(_D.c.id == delivery_id, _D.c.status == "claimed", _D.c.claimed_by == token)
+        .values(
+            status="sending",
+            claimed_until=now + LEASE,
+            attempts=_D.c.attempts + 1,
+            subject=subject[:300],
+            body=text,
+            html=html,
         )
-        == 1
+        .returning(_D.c.attempts)
     )
 
 
@@ -305,8 +292,10 @@ def drop_lines(session: Session, dropped: dict[int, str]) -> None:
     """Lines no longer worth telling (done, reassigned...): ``dropped``, with why."""
     if dropped:
         session.execute(
-            update(Outbox),
-            [{"id": i, "status": "dropped", "last_error": why} for i, why in dropped.items()],
+            update(_O)
+            .where(_O.c.id == bindparam("line"))
+            .values(status="dropped", last_error=bindparam("why")),
+            [{"line": i, "why": why} for i, why in dropped.items()],
         )
 
 
@@ -331,53 +320,36 @@ def outcome(attempts: int, *, now: datetime, error: Any | None) -> Outcome:
 
 
 def record(
-    session: Session, delivery_id: int, *, token: str, now: datetime, error: Any | None
+    session: Session,
+    delivery_id: int,
+    *,
+    token: str,
+    now: datetime,
+    attempts: int,
+    error: Any | None,
 ) -> Outcome | None:
-    """Record the outcome of the send this run made; None if the message is no longer this
-    run's (a person resent it meanwhile). Recording twice gives the same result."""
-    found = session.execute(
-        select(Delivery.attempts, Delivery.status).where(
-            Delivery.id == delivery_id, Delivery.claimed_by == token
-        )
-    ).first()
-    # unconfirmed too: a slow run's lease may have run out, but this run knows the answer
-    if found is None or found.status not in ("sending", "unconfirmed", *_AFTER_SEND):
-        return None
-    result = outcome(found.attempts, now=now, error=error)
-    if found.status in _AFTER_SEND:
-        return result  # recorded already (a retried record after a lost connection)
+    """Record the outcome of the send this run made (its ``attempts``th); None if the message
+    is no longer this run's (a person resent it meanwhile, or this was recorded already)."""
+    result = outcome(attempts, now=now, error=error)
     values: dict[str, Any] = {"status": result.status, "last_error": result.error}
     if result.status == "sent":
         values["sent_at"] = now
     if result.status != "unconfirmed":
-        values |= {"claimed_until": None}
+        values["claimed_until"] = None
     if result.status == "pending":
         values |= {"claimed_by": None, "next_attempt_at": result.retry_at}
+    # "unconfirmed" too: a slow run's lease may have run out, but this run knows the answer
     changed = rowcount(
         session,
-        update(Delivery)
+        update(_D)
         .where(
-            Delivery.id == delivery_id,
-            Delivery.claimed_by == token,
-            Delivery.status.in_(("sending", "unconfirmed")),
+            _D.c.id == delivery_id,
+            _D.c.claimed_by == token,
+            _D.c.status.in_(("sending", "unconfirmed")),
         )
-        .values(**values)
-        .execution_options(synchronize_session=False),
+        .values(**values),
     )
-    if changed != 1:
-        return None
-    line_status = "queued" if result.status == "pending" else result.status
-    _lines(
-        session,
-        [delivery_id],
-        status=line_status,
-        last_error=result.error,
-        sent_at=now if result.status == "sent" else None,
-    )
-    return result
-
-
-_AFTER_SEND = ("sent", "failed", "pending")
+    return result if changed == 1 else None
 
 
 def fail_claimed(session: Session, delivery_id: int, *, token: str, error: str) -> bool:
@@ -393,8 +365,6 @@ def fail_claimed(session: Session, delivery_id: int, *, token: str, error: str) 
         .values(status="failed", last_error=error, claimed_until=None)
         .execution_options(synchronize_session=False),
     )
-    if changed == 1:
-        _lines(session, [delivery_id], status="failed", last_error=error)
     return changed == 1
 
 
@@ -424,16 +394,6 @@ def release(
     )
 
 
-def _lines(session: Session, delivery_ids: list[int], **values: Any) -> None:
-    # dropped lines keep their state and reason whatever becomes of the message
-    session.execute(
-        update(Outbox)
-        .where(Outbox.delivery_id.in_(delivery_ids), Outbox.status != "dropped")
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-
-
 # --- what a person does -----------------------------------------------------------------------
 
 
@@ -456,7 +416,6 @@ def resend(session: Session, delivery: Delivery, *, now: datetime, by: str) -> b
     session.expire(delivery)
     if changed != 1:
         return False
-    _lines(session, [delivery.id], status="queued", last_error=None)
     details: dict[str, Any] = {"delivery": delivery.id, "channel": delivery.channel}
     details["from"] = previous  # "from" is a Python keyword
     audit.record(
@@ -478,7 +437,6 @@ def mark_delivered(session: Session, delivery: Delivery, *, now: datetime, by: s
     session.expire(delivery)
     if changed != 1:
         return False
-    _lines(session, [delivery.id], status="sent", sent_at=now)
     audit.record(
         session,
         actor=by,

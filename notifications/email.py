@@ -13,10 +13,15 @@ import smtplib
 import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from email.encoders import encode_base64
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
 ADDRESS = re.compile(r"[!#-'*+\-./0-9=?A-Z^-~]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
+WIRE = compat32.clone(linesep="\r\n")  # SMTP's line ends, whatever the platform's
 FIELDS = ("host", "port", "starttls", "ssl", "username", "password", "sender", "timeout", "cafile")
 
 
@@ -49,6 +55,19 @@ def is_address(address: str) -> bool:
 def _code_error(what: str, code: int, reply: bytes | str) -> DeliveryError:
     text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
     return DeliveryError(f"email: {what}: {code} {text}".strip(), permanent=code >= 500)
+
+
+def _attachment(name: str) -> MIMEBase:
+    path = Path(name)
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    part = MIMEBase(*kind.split("/", 1))
+    part.set_payload(path.read_bytes())
+    encode_base64(part)
+    if path.name.isascii():
+        part.add_header("Content-Disposition", "attachment", filename=path.name)
+    else:  # RFC 2231
+        part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", path.name))
+    return part
 
 
 class _HandOver(smtplib.SMTP):
@@ -104,9 +123,10 @@ class EmailChannel:
         if (self.username is None) != (self.password is None):
             raise read.error("password" if self.username else "username", "missing")
         self.sender = read.text("sender")
-        self.sender_address = parseaddr(self.sender)[1]
+        sender_name, self.sender_address = parseaddr(self.sender)
         if not is_address(self.sender_address):
             raise read.error("sender", f"no e-mail address in {self.sender!r}")
+        self.sender_header = formataddr((sender_name, self.sender_address), charset="utf-8")
         self.timeout = read.number("timeout", 10)
         self.cafile = read.optional_text("cafile")
         # transport is the httpx seam of the HTTP channels; SMTP has none.
@@ -116,34 +136,36 @@ class EmailChannel:
     def validate_address(self, address: str) -> str | None:
         return None if is_address(address) else "not an e-mail address"
 
-    def build(self, message: Message) -> EmailMessage:
-        """The MIME message for ``message`` (separate from ``send`` so it can be inspected)."""
-        mail = EmailMessage()
-        mail["Subject"] = message.subject
-        mail["From"] = self.sender
-        mail["To"] = Address(display_name=message.recipient, addr_spec=message.address)
-        mail["Date"] = formatdate(localtime=True)
+    def build(self, message: Message) -> bytes:
+        """``message`` as it goes on the wire (separate from ``send`` so it can be inspected).
+
+        Built with the ``email.mime`` classes: a quarter of the time ``EmailMessage`` takes,
+        which mattered more than the SMTP round trips (bench/delivery.py). 7-bit clean:
+        encoded-words in headers, base64 bodies (smtplib would send 8bit bodies raw even to a
+        server that does not announce 8BITMIME; Chinese gains nothing from quoted-printable).
+        """
+        body: MIMEBase = MIMEText(message.text, "plain", "utf-8")
+        if message.html is not None:
+            body = MIMEMultipart(
+                "alternative", None, [body, MIMEText(message.html, "html", "utf-8")]
+            )
+        if message.attachments:
+            body = MIMEMultipart("mixed", None, [body, *map(_attachment, message.attachments)])
+        body["Subject"] = Header(message.subject, "utf-8", header_name="Subject").encode()
+        body["From"] = self.sender_header
+        body["To"] = formataddr((message.recipient, message.address), charset="utf-8")
+        body["Date"] = formatdate(localtime=True)
         domain = self.sender_address.rpartition("@")[2]
         if message.key:
             # The same key gives the same Message-ID, so a mail client folds a duplicate.
             digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
-            mail["Message-ID"] = f"<houqin.{digest}@{domain}>"
-            mail["X-Houqin-Key"] = message.key
+            body["Message-ID"] = f"<houqin.{digest}@{domain}>"
+            key = message.key
+            encoded = Header(key, "utf-8", header_name="X-Houqin-Key").encode()
+            body["X-Houqin-Key"] = key if key.isascii() else encoded
         else:
-            mail["Message-ID"] = make_msgid("houqin", domain=domain)
-        # base64, not the default 8bit: smtplib sends 8bit bodies raw even to a server that does
-        # not announce 8BITMIME, and Chinese text gains nothing from quoted-printable.
-        mail.set_content(message.text, cte="base64")
-        if message.html is not None:
-            mail.add_alternative(message.html, subtype="html", cte="base64")
-        for name in message.attachments:
-            path = Path(name)
-            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            maintype, subtype = kind.split("/", 1)
-            mail.add_attachment(
-                path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
-            )
-        return mail
+            body["Message-ID"] = make_msgid("houqin", domain=domain)
+        return body.as_bytes(policy=WIRE)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -162,11 +184,11 @@ class EmailChannel:
             raise DeliveryError(f"email: {message.address!r}: {problem}", permanent=True)
         try:
             mail = self.build(message)
-        except (ValueError, HeaderParseError) as exc:
+        except (ValueError, HeaderParseError, OSError) as exc:
             raise DeliveryError(f"email: {message.address!r}: {exc}", permanent=True) from exc
         reused = self._smtp is not None
         try:
-            self._send(mail)
+            self._send(mail, message.address)
         except _NotHandedOver:
             self.close()  # after an error the session's state is unknown: start afresh
             if not reused:
@@ -174,7 +196,7 @@ class EmailChannel:
             # The server may have closed the connection kept since the last message: nothing
             # of this one was handed over, so one new connection is tried at once.
             try:
-                self._send(mail)
+                self._send(mail, message.address)
             except DeliveryError:
                 self.close()
                 raise
@@ -193,7 +215,7 @@ class EmailChannel:
         except (OSError, smtplib.SMTPException):
             smtp.close()
 
-    def _send(self, mail: EmailMessage) -> None:
+    def _send(self, mail: bytes, address: str) -> None:
         where = f"{self.host}:{self.port}"
         smtp: _HandOver | None = self._smtp
         try:
@@ -204,9 +226,8 @@ class EmailChannel:
                 if self.username is not None and self.password is not None:
                     smtp.login(self.username, self.password)
             smtp.handed_over = False
-            smtp.send_message(mail)
+            smtp.sendmail(self.sender_address, [address], mail)
         except smtplib.SMTPRecipientsRefused as exc:
-            address = str(mail["To"].addresses[0].addr_spec)
             code, reply = exc.recipients.get(address, next(iter(exc.recipients.values())))
             raise _code_error(f"recipient {address} refused", code, reply) from exc
         except smtplib.SMTPSenderRefused as exc:

@@ -197,8 +197,6 @@ def test_a_message_waiting_when_its_schools_settings_broke_fails_with_the_reason
     with transaction(get_settings()) as s:
         failed = s.scalar(select(Delivery).where(Delivery.status == "failed"))
         assert failed is not None and "school other: quiet_start" in (failed.last_error or "")
-        line = s.scalar(select(Outbox).where(Outbox.delivery_id == failed.id))
-        assert line is not None and line.status == "failed"
 
 
 def test_a_leader_without_an_address_fails_alone_and_the_digest_reaches_the_others(
