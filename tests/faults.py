@@ -10,7 +10,6 @@ to a person as failed or unconfirmed, or recorded sent and never received), unco
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -18,7 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -128,7 +127,6 @@ class Row:
     in_flight: int  # messages that were in flight when the fault struck: the allowed doubt
     failed: int
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 def tally(
@@ -182,7 +180,4 @@ def markdown(rows: list[Row]) -> str:
 
 
 def write_results(path: str) -> None:
-    Path(path).write_text(
-        markdown(RESULTS) + "\n<!-- " + json.dumps([r.__dict__ for r in RESULTS]) + " -->\n",
-        encoding="utf-8",
-    )
+    Path(path).write_text(markdown(RESULTS), encoding="utf-8")
