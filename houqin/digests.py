@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, aliased
 
-from houqin.links import make_link
+from houqin.links import link_maker
 from houqin.models import Item, Outbox, Person, PlanRun, PlanTemplateVersion, School
 from houqin.settings import Settings
 from notifications.render import DigestGroup, DigestLine, render_digest
@@ -120,6 +120,7 @@ def compose(
     if not latest:
         return Digest("", "", "", [], dropped)
     zh = person.lang.startswith("zh")
+    link = link_maker(settings, now)
     groups: dict[int, list[DigestLine]] = defaultdict(list)
     titles: dict[int, str] = {}
     for line in sorted(latest.values(), key=lambda ln: ln.id):
@@ -135,7 +136,7 @@ def compose(
                 due_at=line.due_at,
                 kind=kind,
                 owner=line.owner_name,
-                link=make_link(settings, item_id=line.item_id, person_id=person.id, now=now),
+                link=link(line.item_id, person.id),
                 provisional=line.due_provisional,
             )
         )

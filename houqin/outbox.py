@@ -260,6 +260,23 @@ def claim(session: Session, *, now: datetime, token: str, limit: int) -> list[De
     )
 
 
+# Built once: the statements run for every message (building and caching a statement per
+# call cost more than running it).
+_START = (
+    update(_D)
+    .where(_D.c.id == bindparam("d"), _D.c.status == "claimed", _D.c.claimed_by == bindparam("by"))
+    .values(
+        status="sending",
+        claimed_until=bindparam("until"),
+        attempts=_D.c.attempts + 1,
+        subject=bindparam("text_subject"),
+        body=bindparam("text_body"),
+        html=bindparam("text_html"),
+    )
+    .returning(_D.c.attempts)
+)
+
+
 def start(
     session: Session,
     delivery_id: int,
@@ -273,19 +290,8 @@ def start(
     """Mark a claimed message ``sending`` (in flight) just before it is handed over, with the
     text composed for it; returns its attempts so far, or None if this run no longer holds it.
     The caller commits this before sending: a crash after it leaves the message in doubt."""
-    return session.scalar(
-        update(_D)
-        .where(_D.c.id == delivery_id, _D.c.status == "claimed", _D.c.claimed_by == token)
-        .values(
-            status="sending",
-            claimed_until=now + LEASE,
-            attempts=_D.c.attempts + 1,
-            subject=subject[:300],
-            body=text,
-            html=html,
-        )
-        .returning(_D.c.attempts)
-    )
+    params = {"d": delivery_id, "by": token, "until": now + LEASE, "text_subject": subject[:300]}
+    return session.scalar(_START, params | {"text_body": text, "text_html": html})
 
 
 def drop_lines(session: Session, dropped: dict[int, str]) -> None:
@@ -319,6 +325,29 @@ def outcome(attempts: int, *, now: datetime, error: Any | None) -> Outcome:
     return Outcome("pending", str(error), now + BACKOFF * (2 ** (attempts - 1)))
 
 
+def _recording(status: str) -> Any:
+    # "unconfirmed" too: a slow run's lease may have run out, but this run knows the answer
+    values: dict[str, Any] = {"status": status, "last_error": bindparam("error")}
+    if status == "sent":
+        values["sent_at"] = bindparam("now")
+    if status != "unconfirmed":
+        values["claimed_until"] = None
+    if status == "pending":
+        values |= {"claimed_by": None, "next_attempt_at": bindparam("retry_at")}
+    return (
+        update(_D)
+        .where(
+            _D.c.id == bindparam("d"),
+            _D.c.claimed_by == bindparam("by"),
+            _D.c.status.in_(("sending", "unconfirmed")),
+        )
+        .values(**values)
+    )
+
+
+_RECORD = {status: _recording(status) for status in ("sent", "pending", "failed", "unconfirmed")}
+
+
 def record(
     session: Session,
     delivery_id: int,
@@ -331,24 +360,8 @@ def record(
     """Record the outcome of the send this run made (its ``attempts``th); None if the message
     is no longer this run's (a person resent it meanwhile, or this was recorded already)."""
     result = outcome(attempts, now=now, error=error)
-    values: dict[str, Any] = {"status": result.status, "last_error": result.error}
-    if result.status == "sent":
-        values["sent_at"] = now
-    if result.status != "unconfirmed":
-        values["claimed_until"] = None
-    if result.status == "pending":
-        values |= {"claimed_by": None, "next_attempt_at": result.retry_at}
-    # "unconfirmed" too: a slow run's lease may have run out, but this run knows the answer
-    changed = rowcount(
-        session,
-        update(_D)
-        .where(
-            _D.c.id == delivery_id,
-            _D.c.claimed_by == token,
-            _D.c.status.in_(("sending", "unconfirmed")),
-        )
-        .values(**values),
-    )
+    params = {"d": delivery_id, "by": token, "error": result.error, "now": now}
+    changed = rowcount(session, _RECORD[result.status], params | {"retry_at": result.retry_at})
     return result if changed == 1 else None
 
 
