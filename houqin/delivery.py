@@ -98,8 +98,23 @@ class _Run:
     stack: ExitStack
     t0: float = 0.0
     channels: dict[tuple[str, str], tuple[Channel, Pacer | None]] = field(default_factory=dict)
-    # one connection for the run's many short transactions (no checkout and ping for each)
-    connection: Connection | None = None
+    # one connection for the run's many short transactions (no checkout and ping for each),
+    # and on PostgreSQL a second one in autocommit for the one-statement steps
+    connections: dict[bool, Connection] = field(default_factory=dict)
+    fast: bool = False
+
+    def connect(self, autocommit: bool) -> Connection:
+        if autocommit not in self.connections:
+            connection = self.stack.enter_context(self.engine.connect())
+            if autocommit:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            self.connections[autocommit] = connection
+        return self.connections[autocommit]
+
+    def disconnect(self) -> None:
+        for connection in self.connections.values():
+            connection.invalidate()
+        self.connections.clear()
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self.monotonic() - self.t0)
@@ -125,6 +140,7 @@ def deliver(
             engine, settings, str(uuid.uuid4()), start, monotonic, sleep, transport, report, stack
         )
         run.t0 = monotonic()
+        run.fast = engine.dialect.name == "postgresql"
         released, unconfirmed = _write(run, lambda s: outbox.recover(s, now=run.now()))
         report.released, report.unconfirmed = released, unconfirmed
         report.messages = _write(run, lambda s: outbox.gather(s, now=run.now()))
@@ -199,18 +215,16 @@ def _send_batch(run: _Run, batch: list[_Claimed]) -> None:
                 _write(run, partial(_step, run, done=last, claimed=None))
                 last = None
             claimed.pacer.wait()  # before the message is marked sending: a wait is not "in flight"
-        done = last
+        done, last = last, None
         try:
-            started = _write(run, partial(_step, run, done=done, claimed=claimed))
+            started = _advance(run, done, claimed)
         except LedgerUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - composing one message failed: nothing was sent
             if done is not None:
                 _write(run, partial(_step, run, done=done, claimed=None))
             _fail(run, claimed, f"the message could not be composed: {exc!r}")
-            last = None
             continue
-        last = None
         if started is None:
             continue
         message, attempts = started
@@ -264,8 +278,74 @@ def _send(claimed: _Claimed, message: Message) -> DeliveryError | None:
     return None
 
 
+@dataclass
+class _Text:
+    subject: str
+    text: str
+    html: str | None
+    kept: bool  # anything left to tell
+    dropped: dict[int, str]  # outbox line id -> why it is no longer told
+
+
+def _text(run: _Run, claimed: _Claimed, lines: list[Row[Any]] | None = None) -> _Text | None:
+    """What the message says now; None when its lines were read too long ago (it waited)."""
+    delivery = claimed.delivery
+    if delivery.kind != "reminders":
+        return _Text(delivery.subject, delivery.body, delivery.html, True, {})
+    if lines is None:
+        if run.monotonic() - claimed.read_at > FRESH_S:
+            return None
+        lines = claimed.lines
+    digest = digests.compose(
+        lines,
+        person=claimed.person,
+        school=claimed.school,
+        leaders=claimed.leaders,
+        now=run.now(),
+        settings=run.settings,
+    )
+    return _Text(digest.subject, digest.text, digest.html, bool(digest.kept), digest.dropped)
+
+
+def _advance(run: _Run, done: _Sent | None, claimed: _Claimed) -> tuple[Message, int] | None:
+    """The outcome of the last send and the start of ``claimed``, committed together before
+    it is sent. On PostgreSQL the usual case is one statement on an autocommit connection."""
+    text_ = _text(run, claimed)
+    if run.fast and text_ is not None and text_.kept and not text_.dropped:
+        return _write(run, partial(_fast_step, run, done=done, claimed=claimed, text_=text_), True)
+    return _write(run, partial(_step, run, done=done, claimed=claimed, text_=text_))
+
+
+def _fast_step(
+    run: _Run, session: Session, *, done: _Sent | None, claimed: _Claimed, text_: _Text
+) -> tuple[Message, int] | None:
+    started = (claimed.delivery.id, text_.subject, text_.text, text_.html)
+    if done is None:
+        attempts = outbox.start(
+            session,
+            claimed.delivery.id,
+            token=run.token,
+            now=run.now(),
+            subject=text_.subject,
+            text=text_.text,
+            html=text_.html,
+        )
+    else:
+        recorded = (done.delivery_id, done.attempts, done.error)
+        result, attempts = outbox.record_and_start(
+            session, recorded, started, token=run.token, now=run.now()
+        )
+        _count(run, result)
+    return None if attempts is None else (_message(claimed, text_), attempts)
+
+
 def _step(
-    run: _Run, session: Session, *, done: _Sent | None, claimed: _Claimed | None
+    run: _Run,
+    session: Session,
+    *,
+    done: _Sent | None,
+    claimed: _Claimed | None,
+    text_: _Text | None = None,
 ) -> tuple[Message, int] | None:
     """One transaction: the outcome of the last send, then the next message started (its
     lines checked, composed, marked ``sending``). Committed before that message is sent."""
@@ -278,53 +358,59 @@ def _step(
         _record(run, session, done)
     if claimed is None:
         return None
-    delivery, person, school = claimed.delivery, claimed.person, claimed.school
-    now, token = run.now(), run.token
-    dropped: dict[int, str] = {}
-    if delivery.kind != "reminders":
-        subject, text_, html = delivery.subject, delivery.body, delivery.html
-    else:
-        lines = claimed.lines
-        if run.monotonic() - claimed.read_at > FRESH_S:  # it waited (pacing): read again
-            lines = digests.lines_for(session, [delivery.id]).get(delivery.id, [])
-        digest = digests.compose(
-            lines, person=person, school=school, leaders=claimed.leaders, now=now,
-            settings=run.settings,
-        )  # fmt: skip
-        dropped = digest.dropped
-        if not digest.kept:
-            if outbox.release(session, delivery.id, token=token, until=now, status="dropped"):
-                outbox.drop_lines(session, dropped)
-                run.report.dropped += 1
-            return None
-        subject, text_, html = digest.subject, digest.text, digest.html
+    delivery, now, token = claimed.delivery, run.now(), run.token
+    if text_ is None:  # it waited (pacing): its lines are read again
+        lines = digests.lines_for(session, [delivery.id]).get(delivery.id, [])
+        text_ = _text(run, claimed, lines)
+        assert text_ is not None
+    if not text_.kept:
+        if outbox.release(session, delivery.id, token=token, until=now, status="dropped"):
+            outbox.drop_lines(session, text_.dropped)
+            run.report.dropped += 1
+        return None
     attempts = outbox.start(
-        session, delivery.id, token=token, now=now, subject=subject, text=text_, html=html
+        session,
+        delivery.id,
+        token=token,
+        now=now,
+        subject=text_.subject,
+        text=text_.text,
+        html=text_.html,
     )
     if attempts is None:
         return None  # its lease ran out and another run took it: nothing of it written
-    outbox.drop_lines(session, dropped)
-    message = Message(
-        recipient=person.name,
-        address=str(person.addresses.get(delivery.channel) or ""),
-        subject=subject,
-        text=text_,
-        html=html,
+    outbox.drop_lines(session, text_.dropped)
+    return _message(claimed, text_), attempts
+
+
+def _message(claimed: _Claimed, text_: _Text) -> Message:
+    delivery = claimed.delivery
+    return Message(
+        recipient=claimed.person.name,
+        address=str(claimed.person.addresses.get(delivery.channel) or ""),
+        subject=text_.subject,
+        text=text_.text,
+        html=text_.html,
         key=delivery.key,
         attachments=tuple(delivery.attachments or ()),
     )
-    return message, attempts
 
 
 def _record(run: _Run, session: Session, done: _Sent) -> None:
-    result = outbox.record(
-        session,
-        done.delivery_id,
-        token=run.token,
-        now=run.now(),
-        attempts=done.attempts,
-        error=done.error,
+    _count(
+        run,
+        outbox.record(
+            session,
+            done.delivery_id,
+            token=run.token,
+            now=run.now(),
+            attempts=done.attempts,
+            error=done.error,
+        ),
     )
+
+
+def _count(run: _Run, result: outbox.Outcome | None) -> None:
     if result is None:
         return
     report = run.report
@@ -351,21 +437,18 @@ def _channel(run: _Run, school: School, name: str) -> tuple[Channel, Pacer | Non
     return run.channels[key]
 
 
-def _write(run: _Run, step: Callable[[Session], T]) -> T:
+def _write(run: _Run, step: Callable[[Session], T], autocommit: bool = False) -> T:
     """Run ``step`` in its own transaction on the run's connection; when the connection drops
     (a restarted server, a killed backend) it is tried again on a new one, and given up with
     what is left where."""
     for pause in (*LEDGER_RETRIES, None):
         try:
-            if run.connection is None:
-                run.connection = run.stack.enter_context(run.engine.connect())
-            session = Session(bind=run.connection, expire_on_commit=False)
+            connection = run.connect(autocommit)
+            session = Session(bind=connection, expire_on_commit=False)
             with session, session.begin():
                 return step(session)
         except (OperationalError, InterfaceError) as exc:
-            if run.connection is not None:
-                run.connection.invalidate()  # never back to the pool: the next try connects anew
-                run.connection = None
+            run.disconnect()  # never back to the pool: the next try connects anew
             if pause is None:
                 raise LedgerUnavailable(
                     f"the ledger could not be reached ({type(exc.orig).__name__}: "

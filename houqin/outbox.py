@@ -264,7 +264,11 @@ def claim(session: Session, *, now: datetime, token: str, limit: int) -> list[De
 # call cost more than running it).
 _START = (
     update(_D)
-    .where(_D.c.id == bindparam("d"), _D.c.status == "claimed", _D.c.claimed_by == bindparam("by"))
+    .where(
+        _D.c.id == bindparam("start_id"),
+        _D.c.status == "claimed",
+        _D.c.claimed_by == bindparam("by"),
+    )
     .values(
         status="sending",
         claimed_until=bindparam("until"),
@@ -290,8 +294,20 @@ def start(
     """Mark a claimed message ``sending`` (in flight) just before it is handed over, with the
     text composed for it; returns its attempts so far, or None if this run no longer holds it.
     The caller commits this before sending: a crash after it leaves the message in doubt."""
-    params = {"d": delivery_id, "by": token, "until": now + LEASE, "text_subject": subject[:300]}
-    return session.scalar(_START, params | {"text_body": text, "text_html": html})
+    return session.scalar(_START, _start_params(delivery_id, token, now, subject, text, html))
+
+
+def _start_params(
+    delivery_id: int, token: str, now: datetime, subject: str, text: str, html: str | None
+) -> dict[str, Any]:
+    return {
+        "start_id": delivery_id,
+        "by": token,
+        "until": now + LEASE,
+        "text_subject": subject[:300],
+        "text_body": text,
+        "text_html": html,
+    }
 
 
 def drop_lines(session: Session, dropped: dict[int, str]) -> None:
@@ -337,7 +353,7 @@ def _recording(status: str) -> Any:
     return (
         update(_D)
         .where(
-            _D.c.id == bindparam("d"),
+            _D.c.id == bindparam("record_id"),
             _D.c.claimed_by == bindparam("by"),
             _D.c.status.in_(("sending", "unconfirmed")),
         )
@@ -345,7 +361,22 @@ def _recording(status: str) -> Any:
     )
 
 
-_RECORD = {status: _recording(status) for status in ("sent", "pending", "failed", "unconfirmed")}
+OUTCOMES = ("sent", "pending", "failed", "unconfirmed")
+_RECORD = {status: _recording(status) for status in OUTCOMES}
+
+
+def _advancing(status: str) -> Any:
+    # PostgreSQL: both UPDATEs in one statement (data-modifying CTEs), which on a connection in
+    # autocommit is one round trip and one durable commit instead of four round trips
+    recorded = _RECORD[status].returning(_D.c.id).cte("recorded")
+    started = _START.cte("started")
+    return select(
+        select(func.count()).select_from(recorded).scalar_subquery(),
+        select(started.c.attempts).scalar_subquery(),
+    )
+
+
+_ADVANCE = {status: _advancing(status) for status in OUTCOMES}
 
 
 def record(
@@ -360,9 +391,38 @@ def record(
     """Record the outcome of the send this run made (its ``attempts``th); None if the message
     is no longer this run's (a person resent it meanwhile, or this was recorded already)."""
     result = outcome(attempts, now=now, error=error)
-    params = {"d": delivery_id, "by": token, "error": result.error, "now": now}
-    changed = rowcount(session, _RECORD[result.status], params | {"retry_at": result.retry_at})
+    changed = rowcount(
+        session, _RECORD[result.status], _record_params(delivery_id, token, now, result)
+    )
     return result if changed == 1 else None
+
+
+def _record_params(delivery_id: int, token: str, now: datetime, result: Outcome) -> dict[str, Any]:
+    return {
+        "record_id": delivery_id,
+        "by": token,
+        "error": result.error,
+        "now": now,
+        "retry_at": result.retry_at,
+    }
+
+
+def record_and_start(
+    session: Session,
+    recorded: tuple[int, int, Any | None],
+    started: tuple[int, str, str, str | None],
+    *,
+    token: str,
+    now: datetime,
+) -> tuple[Outcome | None, int | None]:
+    """``record`` of (message, attempts, error) and ``start`` of (message, subject, text, html)
+    as one statement (PostgreSQL only): the outcome (None if not recorded) and the attempts."""
+    delivery_id, attempts, error = recorded
+    result = outcome(attempts, now=now, error=error)
+    params = _record_params(delivery_id, token, now, result)
+    params |= _start_params(started[0], token, now, *started[1:])
+    count, begun = session.execute(_ADVANCE[result.status], params).one()
+    return (result if count == 1 else None), begun
 
 
 def fail_claimed(session: Session, delivery_id: int, *, token: str, error: str) -> bool:

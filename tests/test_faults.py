@@ -305,19 +305,17 @@ def test_sigkill_mid_delivery_leaves_only_the_message_in_flight_unconfirmed(
     assert (row.delivered, row.unconfirmed) == (8, 1)
 
 
-def _terminate_on_record(engine: Engine, *, nth: int, times: int) -> None:
-    """Kill the ledger connection (pg_terminate_backend) as the ``nth`` outcome is recorded,
-    ``times`` times in a row."""
+def _terminate_on_record(engine: Engine, *, nth: int, times: int) -> dict[str, int]:
+    """Kill the ledger connection (pg_terminate_backend) as the ``nth`` outcome "sent" is
+    recorded (alone, or with the next message's start), ``times`` times in a row."""
     admin = make_engine(PG_ADMIN_URL)
     seen = {"records": 0, "killed": 0}
 
     @event.listens_for(engine, "before_cursor_execute")
     def kill(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if not (
-            statement.startswith("UPDATE delivery SET status") and isinstance(parameters, dict)
-        ):
+        if "UPDATE delivery SET status" not in statement or not isinstance(parameters, dict):
             return
-        if parameters.get("status") != "sent":
+        if "sent" not in parameters.values():
             return
         seen["records"] += 1
         if seen["records"] >= nth and seen["killed"] < times:
@@ -329,14 +327,16 @@ def _terminate_on_record(engine: Engine, *, nth: int, times: int) -> None:
                 )
             admin.dispose()
 
+    return seen
+
 
 def test_connection_terminated_mid_record_is_recorded_on_a_new_connection(
     world: World, smtp: SmtpSink
 ) -> None:
     expected = email_world(world, smtp, 7)
-    _terminate_on_record(world.engine, nth=3, times=1)
+    seen = _terminate_on_record(world.engine, nth=3, times=1)
     report = world.deliver()
-    assert report.sent == 7
+    assert report.sent == 7 and seen["killed"] == 1
 
     row = tally(
         "pg_terminate_backend mid-record",
@@ -355,9 +355,10 @@ def test_a_ledger_that_stays_unreachable_stops_the_run_clearly_and_strands_one(
     world: World, smtp: SmtpSink
 ) -> None:
     expected = email_world(world, smtp, 7)
-    _terminate_on_record(world.engine, nth=3, times=10)
+    seen = _terminate_on_record(world.engine, nth=3, times=10)
     with pytest.raises(LedgerUnavailable, match="stays 'sending' and shows as unconfirmed"):
         world.deliver()
+    assert seen["killed"] == 4  # the first try and three more
     world.engine.dispose()  # the next run has a ledger that answers
     world.engine = make_engine(world.url)
     report = world.deliver(hhmm="07:45")
