@@ -29,8 +29,8 @@ from sqlalchemy import Engine, select, text
 from bench.proc import MARK
 from houqin.db import unit_of_work
 from houqin.delivery import deliver
+from houqin.messages import gather
 from houqin.models import Delivery, Person
-from houqin.outbox import gather
 from houqin.settings import Settings
 
 SENDER = "后勤处 <houqin@bench.example>"

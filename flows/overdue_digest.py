@@ -14,7 +14,7 @@ from typing import Any
 from prefect import flow
 from sqlalchemy import select
 
-from houqin import clock, delivery, outbox
+from houqin import clock, delivery, messages
 from houqin.db import make_engine, transaction, unit_of_work
 from houqin.leadership import leaders_of_scope
 from houqin.models import Person, School
@@ -90,7 +90,7 @@ def _deliver(
             for person in session.scalars(select(Person).where(Person.id.in_(leaders))):
                 # a leader who cannot be reached gets a failed message in the outbox, and the
                 # others (and the schools after this one) still get theirs
-                outbox.queue_message(
+                messages.queue_message(
                     session,
                     person=person,
                     subject=subject,

@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Engine, Row, select, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from houqin import digests, outbox, school_settings
+from houqin import digests, messages, outbox, school_settings
 from houqin.leadership import leaders
 from houqin.models import Delivery, Person, School
 from houqin.school_settings import SchoolSettingsError
@@ -143,7 +143,7 @@ def deliver(
         run.fast = engine.dialect.name == "postgresql"
         released, unconfirmed = _write(run, lambda s: outbox.recover(s, now=run.now()))
         report.released, report.unconfirmed = released, unconfirmed
-        report.messages = _write(run, lambda s: outbox.gather(s, now=run.now()))
+        report.messages = _write(run, lambda s: messages.gather(s, now=run.now()))
         while True:
             batch = _write(run, lambda s: _claim(run, s, batch_size))
             if not batch:
@@ -178,18 +178,18 @@ class _Sent:
 
 
 def _claim(run: _Run, session: Session, limit: int) -> list[_Claimed]:
-    messages = outbox.claim(session, now=run.now(), token=run.token, limit=limit)
-    if not messages:
+    taken = outbox.claim(session, now=run.now(), token=run.token, limit=limit)
+    if not taken:
         return []
     people = {
         p.id: p
         for p in session.scalars(
-            select(Person).where(Person.id.in_({d.recipient_id for d in messages}))
+            select(Person).where(Person.id.in_({d.recipient_id for d in taken}))
         )
     }
-    school_ids = {d.school_id for d in messages}
+    school_ids = {d.school_id for d in taken}
     schools = {s.id: s for s in session.scalars(select(School).where(School.id.in_(school_ids)))}
-    lines = digests.lines_for(session, [d.id for d in messages if d.kind == "reminders"])
+    lines = digests.lines_for(session, [d.id for d in taken if d.kind == "reminders"])
     lead = leaders(session, school_ids=school_ids)
     read_at = run.monotonic()
     return [
@@ -201,7 +201,7 @@ def _claim(run: _Run, session: Session, limit: int) -> list[_Claimed]:
             lead.get(d.school_id, []),
             read_at,
         )
-        for d in messages
+        for d in taken
     ]
 
 

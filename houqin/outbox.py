@@ -28,7 +28,6 @@ a run and a person, never both act on one message. Functions take a session and 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -39,12 +38,11 @@ from sqlalchemy.orm import Session
 from houqin import audit
 from houqin.db import rowcount
 from houqin.errors import NotFound, UserError
-from houqin.models import Delivery, Outbox, Person, School
+from houqin.models import Delivery, Outbox
 
 LEASE = timedelta(minutes=10)  # longer than any send: a channel's timeout is seconds
 MAX_ATTEMPTS = 6
 BACKOFF = timedelta(minutes=1)  # doubles each attempt: 1, 2, 4, 8, 16 minutes
-ROBOTS = ("wecom", "dingtalk", "feishu")  # group robots: a person's address is only a mention
 STATES = ("pending", "claimed", "sending", "sent", "failed", "unconfirmed", "dropped")
 RESENDABLE = ("failed", "unconfirmed")
 # The tables themselves for the statements run once per message: plain Core statements skip
@@ -57,146 +55,12 @@ DIED_MID_SEND = (
 )
 
 
-def _locked(stmt: Select[Any], session: Session) -> Select[Any]:
+def locked(stmt: Select[Any], session: Session) -> Select[Any]:
     # On PostgreSQL, concurrent runs skip each other's rows instead of taking them twice;
     # SQLite serialises writers (BEGIN IMMEDIATE), so a plain read is enough there.
     if session.get_bind().dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True)
     return stmt
-
-
-def reachable_channel(school: School, person: Person) -> tuple[str, str] | None:
-    """The first channel the school has on and the person can be reached on, with the address."""
-    channels = school.channels if isinstance(school.channels, dict) else {}
-    for channel in channels:
-        address = str(person.addresses.get(channel) or "")
-        if address or channel in ROBOTS or channel == "webhook":
-            return channel, address
-    return None
-
-
-def _unreachable(person: Person) -> str:
-    channels = person.school.channels if isinstance(person.school.channels, dict) else {}
-    return (
-        f"{person.name} ({person.code}): no address on any channel {person.school.code} has on "
-        f"({', '.join(channels) or 'none'})"
-    )
-
-
-def gather(session: Session, *, now: datetime) -> int:
-    """Put every due line into its recipient's waiting message, or a new one; returns how many
-    messages got lines. A person with a message still waiting (a retry, say) gets the new
-    lines in it: one message per person, never a second one beside it."""
-    due = session.execute(
-        _locked(
-            select(Outbox.id, Outbox.recipient_id)
-            .where(
-                Outbox.status == "pending",
-                Outbox.delivery_id.is_(None),
-                Outbox.next_attempt_at <= now,
-            )
-            .order_by(Outbox.recipient_id, Outbox.id),
-            session,
-        )
-    ).all()
-    if not due:
-        return 0
-    lines: dict[int, list[int]] = defaultdict(list)
-    for line_id, person_id in due:
-        lines[person_id].append(line_id)
-    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(list(lines))))}
-    schools = {s.id: s for s in session.scalars(select(School))}
-    # a message being claimed right now is skipped: it is its run's, the lines make a new one
-    waiting = {
-        (d.recipient_id, d.channel): d
-        for d in session.scalars(
-            _locked(
-                select(Delivery).where(
-                    Delivery.recipient_id.in_(list(lines)),
-                    Delivery.kind == "reminders",
-                    Delivery.status == "pending",
-                ),
-                session,
-            )
-        )
-    }
-    changes: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
-    new: list[tuple[Delivery, list[int]]] = []
-    touched: set[int] = set()
-    for person_id, ids in lines.items():
-        person = people[person_id]
-        target = reachable_channel(schools[person.school_id], person)
-        if target is None:
-            error = _unreachable(person)
-            failed += [{"id": i, "status": "failed", "last_error": error} for i in ids]
-            continue
-        message = waiting.get((person_id, target[0]))
-        if message is None:
-            message = Delivery(
-                key=f"remind:{person_id}:{ids[0]}",
-                kind="reminders",
-                school_id=person.school_id,
-                recipient_id=person_id,
-                channel=target[0],
-                subject="",
-                body="",
-                created_at=now,
-                next_attempt_at=now,
-            )
-            new.append((message, ids))
-            continue
-        touched.add(message.id)
-        changes += [{"id": i, "delivery_id": message.id, "channel": message.channel} for i in ids]
-    session.add_all([message for message, _ in new])
-    session.flush()
-    for message, ids in new:
-        touched.add(message.id)
-        changes += [{"id": i, "delivery_id": message.id, "channel": message.channel} for i in ids]
-    # executemany by primary key: one round trip for all the lines of a kind
-    if changes:
-        session.execute(update(Outbox), [c | {"status": "queued"} for c in changes])
-    if failed:
-        session.execute(update(Outbox), failed)
-    return len(touched)
-
-
-def queue_message(
-    session: Session,
-    *,
-    person: Person,
-    subject: str,
-    text: str,
-    html: str | None,
-    key: str,
-    now: datetime,
-    attachments: tuple[str, ...] = (),
-) -> Delivery | None:
-    """Queue one ready-made message (a digest) for a person; the same key is queued once.
-
-    A person who cannot be reached gets a ``failed`` message saying so, in the outbox where the
-    head looks, instead of an error that would stop the messages of everyone after them.
-    """
-    if session.scalar(select(Delivery.id).where(Delivery.key == key)) is not None:
-        return None
-    target = reachable_channel(person.school, person)
-    delivery = Delivery(
-        key=key,
-        kind="message",
-        school_id=person.school_id,
-        recipient_id=person.id,
-        channel=target[0] if target else "none",
-        status="pending" if target else "failed",
-        last_error=None if target else _unreachable(person),
-        subject=subject,
-        body=text,
-        html=html,
-        attachments=list(attachments),
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(delivery)
-    return delivery
 
 
 def recover(session: Session, *, now: datetime) -> tuple[int, int]:
@@ -212,7 +76,7 @@ def recover(session: Session, *, now: datetime) -> tuple[int, int]:
     )
     stale = list(
         session.scalars(
-            _locked(
+            locked(
                 select(Delivery.id).where(
                     Delivery.status == "sending", Delivery.claimed_until < now
                 ),
@@ -234,7 +98,7 @@ def claim(session: Session, *, now: datetime, token: str, limit: int) -> list[De
     """Take up to ``limit`` due messages for run ``token`` (``claimed``, with a lease)."""
     ids = list(
         session.scalars(
-            _locked(
+            locked(
                 select(Delivery.id)
                 .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
                 .order_by(Delivery.next_attempt_at, Delivery.id)

@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 from sqlalchemy import select
 
-from houqin import outbox as messages
+from houqin import outbox as outbox_state
 from houqin import school_settings, tables
 from houqin.cli.context import Ctx, by_option, pass_ctx, today_option
 from houqin.delivery import LedgerUnavailable, deliver
@@ -28,11 +28,11 @@ def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
         return
     c = ctx.ensure_object(Ctx)
     with c.unit() as s:
-        counts = messages.counts(s)
+        counts = outbox_state.counts(s)
         schools = s.scalars(select(School).order_by(School.code))
         problems = [p for school in schools for p in school_settings.problems(school)]
         rows = []
-        for d in messages.list_deliveries(s, status=status, limit=limit):
+        for d in outbox_state.list_deliveries(s, status=status, limit=limit):
             person = s.get(Person, d.recipient_id)
             assert person is not None
             when = tables.when(d.sent_at or d.next_attempt_at, c.settings.timezone)
@@ -52,7 +52,9 @@ def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
 
 def _act(c: Ctx, delivery_id: int, action: str, by: str, today: datetime | None) -> None:
     with c.unit() as s:
-        message = messages.act(s, delivery_id=delivery_id, action=action, now=c.now(today), by=by)
+        message = outbox_state.act(
+            s, delivery_id=delivery_id, action=action, now=c.now(today), by=by
+        )
     click.echo(f"message {delivery_id}: {message}")
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from houqin import outbox as messages
+from houqin import outbox as outbox_state
 from houqin import school_settings
 from houqin.models import Delivery, Person
 from houqin.web.csrf import checked_form
@@ -51,11 +51,11 @@ def outbox(request: Request, viewer: User, session: DB, status: str | None = Non
         "outbox.html.j2",
         school=school,
         rows=session.execute(stmt).all(),
-        counts=messages.counts(session, school_id=school.id),
+        counts=outbox_state.counts(session, school_id=school.id),
         problems=school_settings.problems(school),
         states=STATES,
         status=status,
-        resendable=messages.RESENDABLE,
+        resendable=outbox_state.RESENDABLE,
         page=PAGE,
     )
 
@@ -77,7 +77,7 @@ def resend(
     now: Now,
 ) -> Response:
     delivery = _delivery(session, viewer, delivery_id)
-    if not messages.resend(session, delivery, now=now, by=viewer.actor):
+    if not outbox_state.resend(session, delivery, now=now, by=viewer.actor):
         raise WebError(
             "只有发送失败或未确认的消息可以重新发送；此消息已在队列中或已发送。",
             "Only failed or unconfirmed messages can be resent; this one is queued or sent "
@@ -97,7 +97,7 @@ def delivered(
     now: Now,
 ) -> Response:
     delivery = _delivery(session, viewer, delivery_id)
-    if not messages.mark_delivered(session, delivery, now=now, by=viewer.actor):
+    if not outbox_state.mark_delivered(session, delivery, now=now, by=viewer.actor):
         raise WebError(
             "只有未确认的消息可以标记为已送达。",
             "Only unconfirmed messages can be marked delivered.",
