@@ -149,7 +149,7 @@ def deliver(
             if not batch:
                 break
             _send_batch(run, batch)
-        report.waiting_for_a_person = _write(run, outbox.counts).get("unconfirmed", 0)
+        report.waiting_for_a_person = _write(run, outbox.unconfirmed)
     return report
 
 

@@ -405,6 +405,11 @@ def act(session: Session, *, delivery_id: int, action: str, now: datetime, by: s
     return "marked delivered"
 
 
+def unconfirmed(session: Session) -> int:
+    """How many messages wait for a person to say whether they arrived."""
+    return session.scalar(select(func.count()).where(_D.c.status == "unconfirmed")) or 0
+
+
 def counts(session: Session, *, school_id: int | None = None) -> dict[str, int]:
     stmt = select(Delivery.status, func.count()).group_by(Delivery.status)
     if school_id is not None:
