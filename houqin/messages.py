@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from houqin.models import Delivery, Outbox, Person, School
@@ -79,7 +79,6 @@ def gather(session: Session, *, now: datetime) -> int:
     changes: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     new: list[tuple[Delivery, list[int]]] = []
-    touched: set[int] = set()
     for person_id, ids in lines.items():
         person = people[person_id]
         target = reachable_channel(schools[person.school_id], person)
@@ -102,19 +101,42 @@ def gather(session: Session, *, now: datetime) -> int:
             )
             new.append((message, ids))
             continue
-        touched.add(message.id)
-        changes += [{"id": i, "delivery_id": message.id, "channel": message.channel} for i in ids]
+        changes.append(_into(message, person_id, ids, now))
     session.add_all([message for message, _ in new])
     session.flush()
-    for message, ids in new:
-        touched.add(message.id)
-        changes += [{"id": i, "delivery_id": message.id, "channel": message.channel} for i in ids]
-    # executemany by primary key: one round trip for all the lines of a kind
-    if changes:
-        session.execute(update(Outbox), [c | {"status": "queued"} for c in changes])
+    changes += [_into(message, message.recipient_id, ids, now) for message, ids in new]
+    if changes:  # one statement per message, executed as one batch
+        session.execute(_INTO, changes)
     if failed:
         session.execute(update(Outbox), failed)
-    return len(touched)
+    return len(changes)
+
+
+_O = cast(Table, Outbox.__table__)
+# A person's due lines are the ones locked above, between their first and last id: one
+# UPDATE per message instead of one per line.
+_INTO = (
+    update(_O)
+    .where(
+        _O.c.recipient_id == bindparam("person"),
+        _O.c.id.between(bindparam("first"), bindparam("last")),
+        _O.c.status == "pending",
+        _O.c.delivery_id.is_(None),
+        _O.c.next_attempt_at <= bindparam("due"),
+    )
+    .values(delivery_id=bindparam("message"), channel=bindparam("on"), status="queued")
+)
+
+
+def _into(message: Delivery, person_id: int, ids: list[int], now: datetime) -> dict[str, Any]:
+    return {
+        "person": person_id,
+        "first": ids[0],
+        "last": ids[-1],
+        "due": now,
+        "message": message.id,
+        "on": message.channel,
+    }
 
 
 def queue_message(
