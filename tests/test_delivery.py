@@ -125,19 +125,30 @@ def test_an_item_held_by_two_steps_appears_once_at_its_latest(
     seed({"email": smtp_sink.client_config()}, items=1)
     with transaction(get_settings()) as s:
         zhang = s.scalar(select(Person).where(Person.code == "zhang"))
-        assert zhang is not None
-        # zhang owns an item of his own too: a reminder held overnight, then its escalation
-        zhang.supervisor_id = zhang.id
         item = s.scalar(select(Item))
-        assert item is not None
+        assert zhang is not None and item is not None
+        # zhang owns the item and supervises himself: its reminder and its escalation both
+        # go to him
+        zhang.supervisor_id = zhang.id
         item.owner_id = zhang.id
-    plan(at("2027-06-02", "23:00"))  # due-morning reminder, held by quiet hours until 07:00
-    plan(at("2027-06-03", "06:50"))  # L1 (to zhang, his own supervisor here), held as well
+    smtp_sink.stop()
+    sweep(at("2027-06-02", "06:30"))  # the due-morning reminder, held until 07:00
+    run(at("2027-06-02", "07:05"))  # the server is down: it waits for a retry
+    plan(at("2027-06-03", "06:50"))  # the next day's escalation joins the waiting message
+    smtp_sink.start()
     run(at("2027-06-03", "07:05"))
 
     [message] = smtp_sink.messages
     assert body(message).count("考场检查0") == 1
-    assert "1 项" in str(message["Subject"]) and "2 项" not in str(message["Subject"])
+    assert "逾期" in body(message)  # told at its latest step: the escalation
+    assert str(message["Subject"]) == "【后勤督办】1 项逾期事项需您督办"
+    with transaction(get_settings()) as s:
+        lines = s.scalars(select(Outbox).order_by(Outbox.id)).all()
+        assert [(line.kind, line.status) for line in lines] == [
+            ("remind:T0", "queued"),
+            ("escalate:L1", "queued"),
+        ]
+        assert lines[0].delivery_id == lines[1].delivery_id
 
 
 def test_a_reminder_for_an_item_reassigned_meanwhile_is_not_sent_to_the_old_owner(
