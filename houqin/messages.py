@@ -79,6 +79,7 @@ def gather(session: Session, *, now: datetime) -> int:
     changes: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     new: list[tuple[Delivery, list[int]]] = []
+    touched: set[int] = set()
     for person_id, ids in lines.items():
         person = people[person_id]
         target = reachable_channel(schools[person.school_id], person)
@@ -101,42 +102,31 @@ def gather(session: Session, *, now: datetime) -> int:
             )
             new.append((message, ids))
             continue
-        changes.append(_into(message, person_id, ids, now))
+        changes += _into(message, ids)
+        touched.add(message.id)
     session.add_all([message for message, _ in new])
     session.flush()
-    changes += [_into(message, message.recipient_id, ids, now) for message, ids in new]
-    if changes:  # one statement per message, executed as one batch
+    for message, ids in new:
+        changes += _into(message, ids)
+        touched.add(message.id)
+    if changes:
         session.execute(_INTO, changes)
     if failed:
         session.execute(update(Outbox), failed)
-    return len(changes)
+    return len(touched)
 
 
 _O = cast(Table, Outbox.__table__)
-# A person's due lines are the ones locked above, between their first and last id: one
-# UPDATE per message instead of one per line.
+# by primary key, as one executemany (psycopg pipelines it): a statement per line, one batch
 _INTO = (
     update(_O)
-    .where(
-        _O.c.recipient_id == bindparam("person"),
-        _O.c.id.between(bindparam("first"), bindparam("last")),
-        _O.c.status == "pending",
-        _O.c.delivery_id.is_(None),
-        _O.c.next_attempt_at <= bindparam("due"),
-    )
+    .where(_O.c.id == bindparam("line"))
     .values(delivery_id=bindparam("message"), channel=bindparam("on"), status="queued")
 )
 
 
-def _into(message: Delivery, person_id: int, ids: list[int], now: datetime) -> dict[str, Any]:
-    return {
-        "person": person_id,
-        "first": ids[0],
-        "last": ids[-1],
-        "due": now,
-        "message": message.id,
-        "on": message.channel,
-    }
+def _into(message: Delivery, ids: list[int]) -> list[dict[str, Any]]:
+    return [{"line": i, "message": message.id, "on": message.channel} for i in ids]
 
 
 def queue_message(
