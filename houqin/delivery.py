@@ -2,16 +2,17 @@
 doubt, nothing goes twice on its own, and one school's problem stays that school's.
 
 ``deliver`` first settles what stopped runs left (houqin/outbox.py: ``claimed`` back to
-``pending``, ``sending`` to ``unconfirmed``), gathers due lines into messages, then claims small
-batches. Each message in turn is checked against its school's settings and quiet hours, paced
-(robots), then *started* in one short transaction (its lines read again, stale ones dropped, the
-text composed, the message marked ``sending``), handed to its channel, and its outcome recorded
-at once in a second transaction. A crash therefore leaves at most one message of the run
-``sending``; the rest of its batch is only ``claimed`` and goes out with the next run.
+``pending``, ``sending`` to ``unconfirmed``), gathers due lines into messages
+(houqin/messages.py), then claims batches of 20, reading their lines in one query. Each message
+in turn is checked against its school's settings and quiet hours, paced (robots) and composed
+(houqin/digests.py: stale lines dropped); then one step, committed before the send, records the
+outcome of the previous send and marks this message ``sending``; then it is handed to its
+channel. A crash therefore leaves at most one message of the run ``sending``; the rest of its
+batch is only ``claimed`` and goes out with the next run once the lease has run out.
 
-The run commits as it goes (each step its own unit of work): that is what bounds the doubt.
-Time: ``now`` is when the run starts (replayable); the clock moves on from it as the run takes
-real time, so leases stay right during a long, paced run.
+The run commits as it goes (each step its own transaction, on one connection): that is what
+bounds the doubt. Time: ``now`` is when the run starts (replayable); the clock moves on from it
+as the run takes real time, so leases stay right during a long, paced run.
 """
 
 from __future__ import annotations
