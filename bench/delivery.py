@@ -1,9 +1,13 @@
-"""Delivery: ``compose`` then ``deliver_due`` to a local SMTP sink, against raw ``smtplib``.
+"""Delivery: ``gather`` then ``deliver`` to a local SMTP sink, against raw ``smtplib``.
 
 The sink runs in its own process, so its work does not share our interpreter. The baseline sends
 the same messages, already built as MIME bytes, over one SMTP connection: what the sink can
-take. Houqin's channel opens a connection per message (a choice in ``notifications/email.py``);
-the same messages sent that way are reported too, to split the gap between the two causes.
+take. Houqin sends over one connection per run and server too, and per message also re-reads
+its items, composes it and records its state before and after the send (two transactions);
+the same messages sent with a connection each are reported as well, for scale.
+
+``python -m bench.delivery [--schools N] [--cap M]`` runs this part alone on a district of its
+own (a fresh database, dropped afterwards).
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from sqlalchemy import Engine, select, text
 
 from bench.proc import MARK
 from houqin.db import unit_of_work
-from houqin.delivery import compose, deliver_due
+from houqin.delivery import deliver
+from houqin.messages import gather
 from houqin.models import Delivery, Person
 from houqin.settings import Settings
 
@@ -141,10 +146,10 @@ def measure(engine: Engine, settings: Settings, *, now: datetime, cap: int) -> D
             ).scalar_one()
         start = time.perf_counter()
         with unit_of_work(engine) as s:
-            made = compose(s, now=now, settings=settings)
+            made = gather(s, now=now)
         compose_s = time.perf_counter() - start
         start = time.perf_counter()
-        report = deliver_due(engine, now=now)
+        report = deliver(engine, now=now, settings=settings)
         deliver_s = time.perf_counter() - start
         mails = _built(engine)
         raw_s = _raw(sink.port, mails, per_connection=False)
@@ -162,3 +167,48 @@ def measure(engine: Engine, settings: Settings, *, now: datetime, cap: int) -> D
         raw_s=raw_s,
         raw_per_connection_s=raw_conn_s,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build a small district, plan its busiest morning, and measure delivery alone."""
+    import argparse
+
+    from bench import district
+    from bench.config import ADMIN_URL
+    from calendars import load_book
+    from houqin.plan_templates import load_builtin_templates
+    from houqin.reminders import plan_reminders
+
+    parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=main.__doc__)
+    parser.add_argument("--schools", type=int, default=100)
+    parser.add_argument("--cap", type=int, default=2000, help="recipients whose messages go out")
+    args = parser.parse_args(argv)
+    url = district.create_database(ADMIN_URL)
+    engine = district.connect(url)
+    try:
+        templates, book = load_builtin_templates(), load_book()
+        district.build_rosters(engine, args.schools, district.role_keys(templates))
+        district.launch_all(engine, templates, book)
+        day = district.busiest_day(engine, book)
+        district.age_the_ledger(engine, today=day, open_share=5)
+        d = district.District(url, engine, args.schools, 0, 0, day)
+        with unit_of_work(engine) as s:
+            plan_reminders(s, now=d.moment("07:30"), book=book)
+        settings = Settings(database_url=url, secret_key="houqin-bench", _env_file=None)
+        f = measure(engine, settings, now=d.moment("07:30"), cap=args.cap)
+    finally:
+        engine.dispose()
+        district.drop_database(ADMIN_URL, url)
+    houqin_s = f.compose_s + f.deliver_s
+    print(
+        f"{f.sent} messages ({f.outbox_rows} outbox rows) for {args.schools} schools: "
+        f"gather {f.compose_s:.2f} s + deliver {f.deliver_s:.2f} s = {houqin_s:.2f} s "
+        f"({f.sent / houqin_s:.0f} msg/s); raw smtplib over one connection {f.raw_s:.2f} s "
+        f"({f.sent / f.raw_s:.0f} msg/s): {houqin_s / f.raw_s:.2f}x; one connection per "
+        f"message {f.raw_per_connection_s:.2f} s; failed {f.failed}; the sink received "
+        f"{f.received}"
+    )
+
+
+if __name__ == "__main__":
+    main()

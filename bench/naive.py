@@ -25,8 +25,9 @@ from bench.proc import emit
 from calendars import CalendarBook, load_book
 from houqin.db import make_engine, unit_of_work
 from houqin.models import Item, Person, RoleBinding, School
-from houqin.reminders import current_step, quiet_until, steps_for
+from houqin.reminders import current_step, steps_for
 from houqin.roles import LEADERSHIP_ROLES
+from houqin.school_settings import quiet_until
 
 INSERT = (
     "INSERT INTO {table} (dedup_key, school_id, recipient_id, item_id, kind, status, attempts, "

@@ -14,9 +14,10 @@ from typing import Any
 from prefect import flow
 from sqlalchemy import select
 
-from houqin import clock, delivery
+from houqin import clock, delivery, messages
 from houqin.db import make_engine, transaction, unit_of_work
-from houqin.models import School
+from houqin.leadership import leaders_of_scope
+from houqin.models import Person, School
 from houqin.reports import output, overdue
 from houqin.settings import get_settings
 
@@ -85,9 +86,11 @@ def _deliver(
     engine = make_engine(settings)
     try:
         with unit_of_work(engine) as session:
-            leaders = delivery.leadership_of(session, scope)
-            for person in leaders:
-                delivery.queue_message(
+            leaders = leaders_of_scope(session, scope)
+            for person in session.scalars(select(Person).where(Person.id.in_(leaders))):
+                # a leader who cannot be reached gets a failed message in the outbox, and the
+                # others (and the schools after this one) still get theirs
+                messages.queue_message(
                     session,
                     person=person,
                     subject=subject,
@@ -97,7 +100,7 @@ def _deliver(
                     now=now,
                     attachments=(pdf,),
                 )
-        delivery.deliver_due(engine, now=now)
+        delivery.deliver(engine, now=now, settings=settings)
     finally:
         engine.dispose()
     return len(leaders)

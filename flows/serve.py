@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 from prefect import Flow, serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, RRule, Schedule
 
@@ -45,9 +46,17 @@ def build_deployments(path: Path = PREFECT_YAML) -> list[RunnerDeployment]:
             tags=d.get("tags"),
             parameters=d.get("parameters") or {},
             schedules=[_schedule(s) for s in d.get("schedules") or []],
+            concurrency_limit=_concurrency(d.get("concurrency_limit")),
         )
         for d in read_deployments(path)
     ]
+
+
+def _concurrency(entry: dict[str, Any] | None) -> ConcurrencyLimitConfig | None:
+    if not entry:
+        return None
+    strategy = ConcurrencyLimitStrategy(entry.get("collision_strategy", "ENQUEUE"))
+    return ConcurrencyLimitConfig(limit=entry["limit"], collision_strategy=strategy)
 
 
 def _schedule(entry: dict[str, Any]) -> Schedule:

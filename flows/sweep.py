@@ -13,7 +13,7 @@ from flows.completion_report import completion_report
 from houqin import clock
 from houqin.settings import get_settings
 from houqin.sources import load_calendars
-from tasks.sweep import collect_progress, compose_messages, deliver_outbox, plan_reminders
+from tasks.sweep import collect_progress, deliver_outbox, plan_reminders
 
 
 def _run_name() -> str:
@@ -42,7 +42,6 @@ def sweep(
         get_run_logger().info("%s is not a working day: nothing to do", now.date())
         return {"skipped": True}
     planned = plan_reminders(now, school)
-    composed = compose_messages(now)
     delivered = deliver_outbox(now)
     done = collect_progress(now, planned.newly_overdue)
     for item_id, school_code, plan, owner in done.overdue_items:
@@ -71,12 +70,16 @@ def sweep(
         "now": now.isoformat(),
         "candidates": planned.candidates,
         "outbox_rows": planned.written,
-        "messages": composed,
+        "messages": delivered.messages,
         "sent": delivered.sent,
         "retrying": delivered.retrying,
         "failed": delivered.failed,
         "unconfirmed": delivered.unconfirmed,
+        "unconfirmed_waiting": delivered.waiting_for_a_person,
+        "dropped": delivered.dropped,
+        "held": delivered.held,
         "errors": delivered.errors,
+        "school_errors": planned.school_errors | delivered.school_errors,
         "newly_overdue": len(planned.newly_overdue),
         "completed_items": len(done.completed_items),
         "completed_plans": len(done.completed_runs),

@@ -61,6 +61,6 @@ def transaction(settings: Settings) -> Iterator[Session]:
         engine.dispose()
 
 
-def rowcount(session: Session, stmt: Any) -> int:
+def rowcount(session: Session, stmt: Any, params: dict[str, Any] | None = None) -> int:
     """Rows a conditional UPDATE changed: 0 means someone else got there first."""
-    return cast(CursorResult[Any], session.execute(stmt)).rowcount
+    return cast(CursorResult[Any], session.execute(stmt, params)).rowcount

@@ -1,422 +1,461 @@
-"""Delivering the outbox: one message per person per sweep, retried with backoff, never twice.
+"""A delivery run: the outbox sent so that, whatever fails, at most the message in flight is in
+doubt, nothing goes twice on its own, and one school's problem stays that school's.
 
-``compose`` turns a person's pending outbox rows into one ``Delivery`` on one channel: the first
-channel the school has switched on on which the person can be reached. ``deliver_due`` then
-sends each delivery in three steps, each its own transaction: claim it (``sending``, with a lease),
-send it, record the outcome. If the process dies between sending and recording, the delivery
-stays ``sending``; once its lease has run out it becomes ``unconfirmed`` and is shown in
-``houqin outbox`` for a person to retry — it is never sent again on its own, so nobody gets a
-message twice, and it is never silently dropped.
+``deliver`` first settles what stopped runs left (houqin/outbox.py: ``claimed`` back to
+``pending``, ``sending`` to ``unconfirmed``), gathers due lines into messages
+(houqin/messages.py), then claims batches of 20, reading their lines in one query. Each message
+in turn is checked against its school's settings and quiet hours, paced (robots) and composed
+(houqin/digests.py: stale lines dropped); then one step, committed before the send, records the
+outcome of the previous send and marks this message ``sending``; then it is handed to its
+channel. A crash therefore leaves at most one message of the run ``sending``; the rest of its
+batch is only ``claimed`` and goes out with the next run once the lease has run out.
+
+The run commits as it goes (each step its own transaction, on one connection): that is what
+bounds the doubt. Time: ``now`` is when the run starts (replayable); the clock moves on from it
+as the run takes real time, so leases stay right during a long, paced run.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Connection, Engine, Row, select, text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
-from houqin import audit
-from houqin.db import rowcount, unit_of_work
-from houqin.errors import NotFound, UserError
-from houqin.links import make_link
-from houqin.models import Delivery, Item, Outbox, Person, PlanRun, RoleBinding, School
-from houqin.roles import LEADERSHIP_ROLES
+from houqin import digests, messages, outbox, school_settings
+from houqin.leadership import leaders
+from houqin.models import Delivery, Person, School
+from houqin.school_settings import SchoolSettingsError
 from houqin.settings import Settings
-from notifications.channels import ChannelConfigError, DeliveryError, get_channel
+from notifications.channels import Channel, DeliveryError, batch
 from notifications.message import Message
-from notifications.render import DigestGroup, DigestLine, render_digest
+from notifications.pacing import Pacer
 
-LEASE = timedelta(minutes=10)
-MAX_ATTEMPTS = 6
-BACKOFF = timedelta(minutes=1)  # doubles each attempt: 1, 2, 4, 8, 16 minutes
-ROBOTS = ("wecom", "dingtalk", "feishu")  # group robots: a person's address is only a mention
+BATCH = 20  # claimed at a time: small, so a crash hands little back to the lease
+FRESH_S = 2.0  # a message's lines read longer ago than this are read again before it goes
+LEDGER_RETRIES = (0.2, 1.0, 3.0)  # seconds between tries when the ledger connection drops
+
+T = TypeVar("T")
+
+
+class LedgerUnavailable(RuntimeError):
+    """The ledger could not be written after a send; says what is left in which state."""
 
 
 @dataclass
 class DeliverReport:
+    messages: int = 0  # messages that got lines this run
     sent: int = 0
     retrying: int = 0
     failed: int = 0
-    unconfirmed: int = 0
+    unconfirmed: int = 0  # became unconfirmed in this run (its own, or a stopped run's)
+    dropped: int = 0  # nothing left to tell
+    held: int = 0  # postponed to the end of quiet hours
+    released: int = 0  # claims of stopped runs given back to the queue
+    waiting_for_a_person: int = 0  # every unconfirmed message, from any run
     errors: list[str] = field(default_factory=list)
+    school_errors: dict[str, str] = field(default_factory=dict)
 
-
-def _claim(stmt: Any, session: Session) -> Any:
-    # On PostgreSQL, concurrent sweeps skip each other's rows instead of taking them twice;
-    # SQLite serialises writers (BEGIN IMMEDIATE), so a plain read is enough there.
-    if session.get_bind().dialect.name == "postgresql":
-        return stmt.with_for_update(skip_locked=True)
-    return stmt
-
-
-def reachable_channel(school: School, person: Person) -> tuple[str, str] | None:
-    """The first channel the school has on and the person can be reached on, with the address."""
-    for channel in school.channels:
-        address = str(person.addresses.get(channel) or "")
-        if address or channel in ROBOTS or channel == "webhook":
-            return channel, address
-    return None
-
-
-def compose(session: Session, *, now: datetime, settings: Settings) -> int:
-    """Group due outbox rows per recipient into deliveries; returns how many were made."""
-    rows = session.scalars(
-        _claim(
-            select(Outbox)
-            .where(
-                Outbox.status == "pending",
-                Outbox.delivery_id.is_(None),
-                Outbox.next_attempt_at <= now,
-            )
-            .order_by(Outbox.recipient_id, Outbox.id),
-            session,
+    def line(self) -> str:
+        """One line for a person: what went, what waits, what needs someone."""
+        return (
+            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
+            f"{self.unconfirmed} unconfirmed ({self.waiting_for_a_person} unconfirmed in all, "
+            f"waiting for a person: houqin outbox), {self.dropped} not sent as stale, "
+            f"{self.held} held for quiet hours"
         )
-    ).all()
-    by_person: dict[int, list[Outbox]] = defaultdict(list)
-    for row in rows:
-        by_person[row.recipient_id].append(row)
-    made = 0
-    for person_id, person_rows in by_person.items():
-        person = session.get(Person, person_id, options=[joinedload(Person.school)])
-        assert person is not None
-        target = reachable_channel(person.school, person)
-        if target is None:
-            error = (
-                f"{person.name} ({person.code}): no address on any channel "
-                f"{person.school.code} has on ({', '.join(person.school.channels) or 'none'})"
-            )
-            for row in person_rows:
-                row.status, row.last_error = "failed", error
-            continue
-        channel, _address = target
-        subject, text, html = _render(session, person, person_rows, now=now, settings=settings)
-        delivery = Delivery(
-            key=f"{person.id}:{channel}:{person_rows[0].id}-{person_rows[-1].id}",
-            school_id=person.school_id,
-            recipient_id=person.id,
-            channel=channel,
-            subject=subject,
-            body=text,
-            html=html,
-            created_at=now,
-            next_attempt_at=now,
-        )
-        session.add(delivery)
-        session.flush()
-        for row in person_rows:
-            row.delivery_id, row.channel, row.status = delivery.id, channel, "queued"
-        made += 1
-    return made
+
+    def trouble(self) -> str | None:
+        """What needs a person after this run, or None: failures, doubt, broken schools."""
+        parts = []
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        if self.unconfirmed:
+            parts.append(f"{self.unconfirmed} unconfirmed")
+        parts += [f"{problem}" for problem in self.school_errors.values()]
+        return "; ".join(parts) + " (see houqin outbox)" if parts else None
 
 
-def queue_message(
-    session: Session,
-    *,
-    person: Person,
-    subject: str,
-    text: str,
-    html: str | None,
-    key: str,
-    now: datetime,
-    attachments: tuple[str, ...] = (),
-) -> Delivery | None:
-    """Queue one ready-made message (a digest) for a person; the same key is queued once."""
-    if session.scalar(select(Delivery.id).where(Delivery.key == key)) is not None:
-        return None
-    target = reachable_channel(person.school, person)
-    if target is None:
-        raise UserError(
-            f"{person.name} ({person.code}): no address on any channel the school has on"
-        )
-    delivery = Delivery(
-        key=key,
-        school_id=person.school_id,
-        recipient_id=person.id,
-        channel=target[0],
-        subject=subject,
-        body=text,
-        html=html,
-        attachments=list(attachments),
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(delivery)
-    return delivery
+@dataclass
+class _Run:
+    engine: Engine
+    settings: Settings
+    token: str
+    start: datetime
+    monotonic: Callable[[], float]
+    sleep: Callable[[float], None]
+    transport: httpx.BaseTransport | None
+    report: DeliverReport
+    stack: ExitStack
+    t0: float = 0.0
+    channels: dict[tuple[str, str], tuple[Channel, Pacer | None]] = field(default_factory=dict)
+    # one connection for the run's many short transactions (no checkout and ping for each),
+    # and on PostgreSQL a second one in autocommit for the one-statement steps
+    connections: dict[bool, Connection] = field(default_factory=dict)
+    fast: bool = False
+
+    def connect(self, autocommit: bool) -> Connection:
+        if autocommit not in self.connections:
+            connection = self.stack.enter_context(self.engine.connect())
+            if autocommit:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            self.connections[autocommit] = connection
+        return self.connections[autocommit]
+
+    def disconnect(self) -> None:
+        for connection in self.connections.values():
+            connection.invalidate()
+        self.connections.clear()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=self.monotonic() - self.t0)
 
 
-def leadership_of(session: Session, scope: str) -> list[Person]:
-    """Who reads a digest: leadership of the school, or of every school of a district."""
-    kind, _, name = scope.partition(":")
-    stmt = (
-        select(Person)
-        .join(RoleBinding, RoleBinding.person_id == Person.id)
-        .join(School, School.id == RoleBinding.school_id)
-        .where(RoleBinding.role_key.in_(LEADERSHIP_ROLES))
-        .options(joinedload(Person.school))
-        .order_by(Person.id)
-    )
-    stmt = stmt.where(School.code == name if kind == "school" else School.district == name)
-    return list(session.scalars(stmt).unique())
-
-
-def _render(
-    session: Session, person: Person, rows: list[Outbox], *, now: datetime, settings: Settings
-) -> tuple[str, str, str]:
-    items = {
-        i.id: i
-        for i in session.scalars(
-            select(Item)
-            .where(Item.id.in_([r.item_id for r in rows]))
-            .options(joinedload(Item.owner), joinedload(Item.run).joinedload(PlanRun.template))
-        )
-    }
-    zh = person.lang.startswith("zh")
-    groups: dict[int, list[DigestLine]] = defaultdict(list)
-    for row in rows:
-        item = items[row.item_id]
-        kind = (
-            "escalation"
-            if row.kind.startswith("escalate")
-            else (
-                "overdue"
-                if item.due_at <= now
-                else "due_today"
-                if row.kind == "remind:T0"
-                else "remind"
-            )
-        )
-        groups[item.run_id].append(
-            DigestLine(
-                title=item.title_zh if zh else item.title_en or item.title_zh,
-                due_at=item.due_at,
-                kind=kind,
-                owner=item.owner.name,
-                link=make_link(settings, item_id=item.id, person_id=person.id, now=now),
-                provisional=item.due_provisional,
-            )
-        )
-    digest = []
-    for run_id, lines in groups.items():
-        run = items[next(r.item_id for r in rows if items[r.item_id].run_id == run_id)].run
-        title = run.template.title_zh if zh else run.template.title_en or run.template.title_zh
-        digest.append(
-            DigestGroup(
-                plan_title=f"{title}（{run.period}）", school=person.school.name, lines=tuple(lines)
-            )
-        )
-    return render_digest(
-        recipient=person.name,
-        lang="zh-CN" if zh else "en",
-        groups=digest,
-        now=now,
-        timezone=person.school.timezone,
-    )
-
-
-def deliver_due(
+def deliver(
     engine: Engine,
     *,
     now: datetime,
+    settings: Settings,
     transport: httpx.BaseTransport | None = None,
-    batch: int = 200,
+    batch_size: int = BATCH,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> DeliverReport:
-    """Send every delivery that is due, each in its own claim-send-record cycle."""
+    """Send every message that is due (see the module doc); raises ``LedgerUnavailable`` only
+    when the ledger stays unreachable, saying what is left where."""
     report = DeliverReport()
-    with unit_of_work(engine) as s:
-        report.unconfirmed = _expire_leases(s, now)
-    while True:
-        with unit_of_work(engine) as s:
-            claimed = _claim_batch(s, now=now, batch=batch)
-        if not claimed:
-            return report
-        for delivery_id, school_channels, channel, address, message in claimed:
-            _send_one(
-                engine,
-                delivery_id,
-                school_channels,
-                channel,
-                address,
-                message,
-                now=now,
-                transport=transport,
-                report=report,
-            )
-
-
-def _expire_leases(session: Session, now: datetime) -> int:
-    stale = session.scalars(
-        select(Delivery.id).where(Delivery.status == "sending", Delivery.claimed_until < now)
-    ).all()
-    if stale:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(stale))
-            .values(
-                status="unconfirmed",
-                last_error="the sender stopped between sending and recording; it may or may not "
-                "have arrived — check with the recipient, then retry (houqin outbox retry)",
-            )
+    with ExitStack() as stack:
+        # plain UTC: pendulum's arithmetic cost more than a message's SQL (bench/delivery.py)
+        start = datetime.fromtimestamp(now.timestamp(), UTC)
+        run = _Run(
+            engine, settings, str(uuid.uuid4()), start, monotonic, sleep, transport, report, stack
         )
-        session.execute(
-            update(Outbox).where(Outbox.delivery_id.in_(stale)).values(status="unconfirmed")
+        run.t0 = monotonic()
+        run.fast = engine.dialect.name == "postgresql"
+        released, unconfirmed = _write(run, lambda s: outbox.recover(s, now=run.now()))
+        report.released, report.unconfirmed = released, unconfirmed
+        report.messages = _write(run, lambda s: messages.gather(s, now=run.now()))
+        while True:
+            batch = _write(run, lambda s: _claim(run, s, batch_size))
+            if not batch:
+                break
+            _send_batch(run, batch)
+        report.waiting_for_a_person = _write(run, outbox.unconfirmed)
+    return report
+
+
+@dataclass
+class _Claimed:
+    """A claimed message and what it needs: read in one go for the batch, composed before
+    its turn; its lines are read again if its turn comes later than ``FRESH_S`` after."""
+
+    delivery: Delivery
+    person: Person
+    school: School
+    lines: list[Row[Any]]
+    leaders: list[int]
+    read_at: float
+    channel: Channel | None = None
+    pacer: Pacer | None = None
+
+
+@dataclass
+class _Sent:
+    """A send whose outcome is not written yet: it goes in the next message's transaction."""
+
+    delivery_id: int
+    attempts: int
+    error: DeliveryError | None
+
+
+def _claim(run: _Run, session: Session, limit: int) -> list[_Claimed]:
+    taken = outbox.claim(session, now=run.now(), token=run.token, limit=limit)
+    if not taken:
+        return []
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Person).where(Person.id.in_({d.recipient_id for d in taken}))
         )
-    return len(stale)
-
-
-def _claim_batch(session: Session, *, now: datetime, batch: int) -> list[tuple[Any, ...]]:
-    found = session.scalars(
-        _claim(
-            select(Delivery)
-            .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
-            .order_by(Delivery.id)
-            .limit(batch),
-            session,
-        )
-    ).all()
-    claimed = []
-    for d in found:
-        # the conditional UPDATE settles a race with another sender: one of us gets rowcount 1
-        got = rowcount(
-            session,
-            update(Delivery)
-            .where(Delivery.id == d.id, Delivery.status == "pending")
-            .values(status="sending", claimed_until=now + LEASE, attempts=Delivery.attempts + 1)
-            .execution_options(synchronize_session=False),
-        )
-        if got != 1:
-            continue
-        person = session.get(Person, d.recipient_id, options=[joinedload(Person.school)])
-        assert person is not None
-        message = Message(
-            recipient=person.name,
-            address=str(person.addresses.get(d.channel) or ""),
-            subject=d.subject,
-            text=d.body,
-            html=d.html,
-            key=d.key,
-            attachments=tuple(d.attachments or ()),
-        )
-        claimed.append((d.id, person.school.channels, d.channel, message.address, message))
-    return claimed
-
-
-def _send_one(
-    engine: Engine,
-    delivery_id: int,
-    school_channels: dict[str, Any],
-    channel: str,
-    address: str,
-    message: Message,
-    *,
-    now: datetime,
-    transport: httpx.BaseTransport | None,
-    report: DeliverReport,
-) -> None:
-    error: DeliveryError | None = None
-    try:
-        sender = get_channel(channel, school_channels.get(channel) or {}, transport=transport)
-        problem = sender.validate_address(address) if address else None
-        if problem:
-            raise DeliveryError(f"{message.recipient}: {channel}: {problem}", permanent=True)
-        sender.send(message)
-    except ChannelConfigError as exc:
-        error = DeliveryError(f"{message.recipient}: channel settings: {exc}", permanent=True)
-    except DeliveryError as exc:
-        error = DeliveryError(f"{message.recipient}: {channel}: {exc}", permanent=exc.permanent)
-    _record(engine, delivery_id, now=now, error=error, report=report)
-
-
-def _record(
-    engine: Engine,
-    delivery_id: int,
-    *,
-    now: datetime,
-    error: DeliveryError | None,
-    report: DeliverReport,
-) -> None:
-    with unit_of_work(engine) as s:
-        d = s.get(Delivery, delivery_id)
-        assert d is not None
-        if error is None:
-            d.status, d.sent_at, d.last_error, d.claimed_until = "sent", now, None, None
-            report.sent += 1
-        elif error.permanent or d.attempts >= MAX_ATTEMPTS:
-            d.status, d.last_error, d.claimed_until = "failed", str(error), None
-            report.failed += 1
-            report.errors.append(str(error))
-        else:
-            d.status, d.last_error, d.claimed_until = "pending", str(error), None
-            d.next_attempt_at = now + BACKOFF * (2 ** (d.attempts - 1))
-            report.retrying += 1
-        s.execute(
-            update(Outbox)
-            .where(Outbox.delivery_id == d.id)
-            .values(
-                status=d.status if d.status != "pending" else "queued",
-                sent_at=d.sent_at,
-                last_error=d.last_error,
-            )
-        )
-
-
-RETRYABLE = ("failed", "unconfirmed")
-
-
-def requeue(session: Session, delivery: Delivery, *, now: datetime, by: str) -> bool:
-    """Queue a failed or unconfirmed delivery again (a person decided it should go).
-
-    A conditional UPDATE, so two people pressing retry at once queue it once; False if it was
-    not failed or unconfirmed (any more).
-    """
-    previous = delivery.status
-    changed = rowcount(
-        session,
-        update(Delivery)
-        .where(Delivery.id == delivery.id, Delivery.status.in_(RETRYABLE))
-        .values(status="pending", next_attempt_at=now, claimed_until=None, attempts=0)
-        .execution_options(synchronize_session=False),
-    )
-    session.expire(delivery)
-    if changed != 1:
-        return False
-    details: dict[str, Any] = {
-        "delivery": delivery.id,
-        "channel": delivery.channel,
-        "from": previous,
     }
-    audit.record(
-        session,
-        actor=by,
-        action="delivery.retry",
-        at=now,
-        school_id=delivery.school_id,
-        **details,
-    )
+    school_ids = {d.school_id for d in taken}
+    schools = {s.id: s for s in session.scalars(select(School).where(School.id.in_(school_ids)))}
+    lines = digests.lines_for(session, [d.id for d in taken if d.kind == "reminders"])
+    lead = leaders(session, school_ids=school_ids)
+    read_at = run.monotonic()
+    return [
+        _Claimed(
+            d,
+            people[d.recipient_id],
+            schools[d.school_id],
+            lines.get(d.id, []),
+            lead.get(d.school_id, []),
+            read_at,
+        )
+        for d in taken
+    ]
+
+
+def _send_batch(run: _Run, batch: list[_Claimed]) -> None:
+    last: _Sent | None = None
+    for claimed in batch:
+        if not _ready(run, claimed):
+            continue
+        if claimed.pacer is not None:
+            if last is not None:  # an outcome is never held back over a wait
+                _write(run, partial(_step, run, done=last, claimed=None))
+                last = None
+            claimed.pacer.wait()  # before the message is marked sending: a wait is not "in flight"
+        done, last = last, None
+        try:
+            started = _advance(run, done, claimed)
+        except LedgerUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - composing one message failed: nothing was sent
+            if done is not None:
+                _write(run, partial(_step, run, done=done, claimed=None))
+            _fail(run, claimed, f"the message could not be composed: {exc!r}")
+            continue
+        if started is None:
+            continue
+        message, attempts = started
+        last = _Sent(claimed.delivery.id, attempts, _send(claimed, message))
+    if last is not None:
+        _write(run, partial(_step, run, done=last, claimed=None))
+
+
+def _ready(run: _Run, claimed: _Claimed) -> bool:
+    """Its school's settings usable, outside quiet hours, its channel built; else it is
+    failed (naming the school and the setting) or held until the quiet hours end."""
+    school, key = claimed.school, claimed.delivery.id
+    try:
+        school_settings.check(school)
+        quiet_end = school_settings.quiet_until(run.now(), school)
+        if quiet_end > run.now():
+            released = _write(
+                run, lambda s: outbox.release(s, key, token=run.token, until=quiet_end)
+            )
+            run.report.held += int(released)
+            return False
+        claimed.channel, claimed.pacer = _channel(run, school, claimed.delivery.channel)
+    except SchoolSettingsError as exc:
+        run.report.school_errors[school.code] = str(exc)
+        _fail(run, claimed, str(exc))
+        return False
     return True
 
 
-def retry(session: Session, *, delivery_id: int, now: datetime, by: str) -> str:
-    """``requeue`` by id, for the CLI: a clear error when there is nothing to retry."""
-    d = session.get(Delivery, delivery_id)
-    if d is None:
-        raise NotFound(f"no message {delivery_id} in the outbox")
-    status = d.status
-    if not requeue(session, d, now=now, by=by):
-        raise UserError(
-            f"message {delivery_id} is {status}; only {' or '.join(RETRYABLE)} ones are retried"
+def _fail(run: _Run, claimed: _Claimed, error: str) -> None:
+    key = claimed.delivery.id
+    if _write(run, lambda s: outbox.fail_claimed(s, key, token=run.token, error=error)):
+        run.report.failed += 1
+        run.report.errors.append(f"{claimed.person.name}: {error}")
+
+
+def _send(claimed: _Claimed, message: Message) -> DeliveryError | None:
+    """Hand ``message`` to its channel; the error that says what became of it, if any."""
+    assert claimed.channel is not None
+    name, who = claimed.delivery.channel, claimed.person.name
+    problem = claimed.channel.validate_address(message.address) if message.address else None
+    try:
+        if problem:
+            raise DeliveryError(f"{name}: {problem}", permanent=True)
+        claimed.channel.send(message)
+    except DeliveryError as exc:
+        return DeliveryError(f"{who}: {exc}", permanent=exc.permanent, unconfirmed=exc.unconfirmed)
+    except Exception as exc:  # noqa: BLE001 - a channel's bug must not stop the others
+        # Whatever happened inside the channel, the message may have gone out.
+        return DeliveryError(f"{who}: {name}: {exc!r}", unconfirmed=True)
+    return None
+
+
+@dataclass
+class _Text:
+    subject: str
+    text: str
+    html: str | None
+    kept: bool  # anything left to tell
+    dropped: dict[int, str]  # outbox line id -> why it is no longer told
+
+
+def _text(run: _Run, claimed: _Claimed, lines: list[Row[Any]] | None = None) -> _Text | None:
+    """What the message says now; None when its lines were read too long ago (it waited)."""
+    delivery = claimed.delivery
+    if delivery.kind != "reminders":
+        return _Text(delivery.subject, delivery.body, delivery.html, True, {})
+    if lines is None:
+        if run.monotonic() - claimed.read_at > FRESH_S:
+            return None
+        lines = claimed.lines
+    digest = digests.compose(
+        lines,
+        person=claimed.person,
+        school=claimed.school,
+        leaders=claimed.leaders,
+        now=run.now(),
+        settings=run.settings,
+    )
+    return _Text(digest.subject, digest.text, digest.html, bool(digest.kept), digest.dropped)
+
+
+def _advance(run: _Run, done: _Sent | None, claimed: _Claimed) -> tuple[Message, int] | None:
+    """The outcome of the last send and the start of ``claimed``, committed together before
+    it is sent. On PostgreSQL the usual case is one statement on an autocommit connection."""
+    text_ = _text(run, claimed)
+    if run.fast and text_ is not None and text_.kept and not text_.dropped:
+        return _write(run, partial(_fast_step, run, done=done, claimed=claimed, text_=text_), True)
+    return _write(run, partial(_step, run, done=done, claimed=claimed, text_=text_))
+
+
+def _fast_step(
+    run: _Run, session: Session, *, done: _Sent | None, claimed: _Claimed, text_: _Text
+) -> tuple[Message, int] | None:
+    started = (claimed.delivery.id, text_.subject, text_.text, text_.html)
+    if done is None:
+        attempts = outbox.start(
+            session,
+            claimed.delivery.id,
+            token=run.token,
+            now=run.now(),
+            subject=text_.subject,
+            text=text_.text,
+            html=text_.html,
         )
-    return "queued again"
+    else:
+        recorded = (done.delivery_id, done.attempts, done.error)
+        result, attempts = outbox.record_and_start(
+            session, recorded, started, token=run.token, now=run.now()
+        )
+        _count(run, result)
+    return None if attempts is None else (_message(claimed, text_), attempts)
 
 
-def list_deliveries(
-    session: Session, *, status: str | None = None, limit: int = 100
-) -> list[Delivery]:
-    stmt = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
-    if status:
-        stmt = stmt.where(Delivery.status == status)
-    return list(session.scalars(stmt))
+def _step(
+    run: _Run,
+    session: Session,
+    *,
+    done: _Sent | None,
+    claimed: _Claimed | None,
+    text_: _Text | None = None,
+) -> tuple[Message, int] | None:
+    """One transaction: the outcome of the last send, then the next message started (its
+    lines checked, composed, marked ``sending``). Committed before that message is sent."""
+    if done is not None:
+        if claimed is None and session.get_bind().dialect.name == "postgresql":
+            # An outcome alone needs no wait for the disk: were the database server to crash
+            # and lose it, the message would be left "sending", so shown unconfirmed and never
+            # resent. A transaction that starts a message ("sending") is always durable.
+            session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        _record(run, session, done)
+    if claimed is None:
+        return None
+    delivery, now, token = claimed.delivery, run.now(), run.token
+    if text_ is None:  # it waited (pacing): its lines are read again
+        lines = digests.lines_for(session, [delivery.id]).get(delivery.id, [])
+        text_ = _text(run, claimed, lines)
+        assert text_ is not None
+    if not text_.kept:
+        if outbox.release(session, delivery.id, token=token, until=now, status="dropped"):
+            outbox.drop_lines(session, text_.dropped)
+            run.report.dropped += 1
+        return None
+    attempts = outbox.start(
+        session,
+        delivery.id,
+        token=token,
+        now=now,
+        subject=text_.subject,
+        text=text_.text,
+        html=text_.html,
+    )
+    if attempts is None:
+        return None  # its lease ran out and another run took it: nothing of it written
+    outbox.drop_lines(session, text_.dropped)
+    return _message(claimed, text_), attempts
+
+
+def _message(claimed: _Claimed, text_: _Text) -> Message:
+    delivery = claimed.delivery
+    return Message(
+        recipient=claimed.person.name,
+        address=str(claimed.person.addresses.get(delivery.channel) or ""),
+        subject=text_.subject,
+        text=text_.text,
+        html=text_.html,
+        key=delivery.key,
+        attachments=tuple(delivery.attachments or ()),
+    )
+
+
+def _record(run: _Run, session: Session, done: _Sent) -> None:
+    _count(
+        run,
+        outbox.record(
+            session,
+            done.delivery_id,
+            token=run.token,
+            now=run.now(),
+            attempts=done.attempts,
+            error=done.error,
+        ),
+    )
+
+
+def _count(run: _Run, result: outbox.Outcome | None) -> None:
+    if result is None:
+        return
+    report = run.report
+    if result.status == "sent":
+        report.sent += 1
+    elif result.status == "pending":
+        report.retrying += 1
+    else:
+        setattr(report, result.status, getattr(report, result.status) + 1)
+        report.errors.append(result.error or "")
+
+
+def _channel(run: _Run, school: School, name: str) -> tuple[Channel, Pacer | None]:
+    """One channel object per channel and settings: schools that share a mail server share
+    its connection (kept for the run), and a robot's pace is kept across schools."""
+    config = school_settings.channel_config(school, name)
+    key = (name, json.dumps(config, sort_keys=True, default=str))
+    if key not in run.channels:
+        channel = school_settings.build_channel(school, name, transport=run.transport)
+        run.stack.enter_context(batch(channel))
+        limits = getattr(channel, "rate_limits", ())
+        pacer = Pacer(limits, sleep=run.sleep, clock=run.monotonic) if limits else None
+        run.channels[key] = (channel, pacer)
+    return run.channels[key]
+
+
+def _write(run: _Run, step: Callable[[Session], T], autocommit: bool = False) -> T:
+    """Run ``step`` in its own transaction on the run's connection; when the connection drops
+    (a restarted server, a killed backend) it is tried again on a new one, and given up with
+    what is left where."""
+    for pause in (*LEDGER_RETRIES, None):
+        try:
+            connection = run.connect(autocommit)
+            session = Session(bind=connection, expire_on_commit=False)
+            with session, session.begin():
+                return step(session)
+        except (OperationalError, InterfaceError) as exc:
+            run.disconnect()  # never back to the pool: the next try connects anew
+            if pause is None:
+                raise LedgerUnavailable(
+                    f"the ledger could not be reached ({type(exc.orig).__name__}: "
+                    f"{str(exc.orig).strip()[:200]}). A message being sent stays 'sending' and "
+                    f"shows as unconfirmed once its lease of {outbox.LEASE} runs out; messages "
+                    "claimed but not yet sent go back to the queue then."
+                ) from None
+            run.sleep(pause)
+    raise AssertionError("unreachable")

@@ -21,7 +21,11 @@ TIMEZONE = "Asia/Shanghai"
 LAUNCH_ENTRYPOINT = "flows/launch_plan.py:launch_plan"
 SWEEP_ENTRYPOINT = "flows/sweep.py:sweep"
 DIGEST_ENTRYPOINT = "flows/overdue_digest.py:overdue_digest"
+DELIVER_ENTRYPOINT = "flows/deliver.py:deliver"
 SWEEP_CRONS = {"morning": "30 7 * * *", "afternoon": "30 16 * * *"}
+# every 5 minutes from 07:00 to 21:55, every day: retries go at their backoff times (1, 2, 4,
+# 8, 16 minutes), a Friday evening's failure not on Monday; quiet hours hold the rest
+DELIVER_CRON = "*/5 7-21 * * *"
 DIGEST_CRON = "0 8 * * 1"  # Monday 08:00, for the week's leadership meeting
 ALL_SCHOOLS = "*"  # launch_plan's school "*": every school in the ledger
 
@@ -45,6 +49,8 @@ HEADER = f"""\
 # - sweep: reminders and escalations at 07:30 and 16:30 every day; the flow itself does
 #   nothing on days that are not working days (weekends, 节假日; 调休 make-up days count).
 # - overdue-digest: the weekly overdue digest for leadership, Monday 08:00.
+# - deliver: the outbox every 5 minutes, 07:00-21:55, so a retry goes at its backoff time
+#   rather than at the next sweep; one run at a time (a run still going cancels the next).
 # All times are {TIMEZONE}.
 """
 
@@ -75,7 +81,7 @@ def render(templates: Iterable[PlanTemplate], book: CalendarBook) -> str:
     for plan in plans:
         if plan.key in by_plan:
             lines += _plan_deployment(plan, by_plan[plan.key])
-    lines += _sweep_deployment() + _digest_deployment()
+    lines += _sweep_deployment() + _digest_deployment() + _deliver_deployment()
     return "\n".join(lines) + "\n"
 
 
@@ -142,6 +148,24 @@ def _digest_deployment() -> list[str]:
         "    schedules:",
         "      - slug: monday",
         f"        cron: {_q(DIGEST_CRON)}",
+        f"        timezone: {TIMEZONE}",
+    ]
+
+
+def _deliver_deployment() -> list[str]:
+    return [
+        "",
+        "  # The outbox on its own: new messages and retries at their backoff times.",
+        "  - name: deliver",
+        f"    description: {_q('Send what is due in the outbox, every 5 minutes, 07:00-22:00.')}",
+        f"    entrypoint: {DELIVER_ENTRYPOINT}",
+        "    parameters: {}",
+        "    tags: *reminder_tags",
+        "    work_pool: *work_pool",
+        "    concurrency_limit: {limit: 1, collision_strategy: CANCEL_NEW}",
+        "    schedules:",
+        "      - slug: working-hours",
+        f"        cron: {_q(DELIVER_CRON)}",
         f"        timezone: {TIMEZONE}",
     ]
 

@@ -7,6 +7,7 @@ and age; using it to change the item records the nonce in ``used_link`` so a sec
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,8 +63,19 @@ def make_token(settings: Settings, *, item_id: int, person_id: int, now: datetim
 
 
 def make_link(settings: Settings, *, item_id: int, person_id: int, now: datetime) -> str:
-    token = make_token(settings, item_id=item_id, person_id=person_id, now=now)
-    return f"{settings.base_url.rstrip('/')}/l/{token}"
+    return link_maker(settings, now)(item_id, person_id)
+
+
+def link_maker(settings: Settings, now: datetime) -> Callable[[int, int], str]:
+    """``make_link`` for many items at one ``now``: the signer is built once (a message with
+    fifteen items spent more on building signers than on anything else)."""
+    signer = _serializer(settings.secret_key, now)
+    base = f"{settings.base_url.rstrip('/')}/l/"
+
+    def link(item_id: int, person_id: int) -> str:
+        return base + str(signer.dumps([item_id, person_id, secrets.token_urlsafe(9)]))
+
+    return link
 
 
 def read_token(

@@ -225,6 +225,8 @@ class Outbox(Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
     kind: Mapped[str] = mapped_column(String(32))  # remind:T-3 | remind:T0 | escalate:L1 | ...
+    # pending (until next_attempt_at) | queued (in a message, whose status is the outcome) |
+    # dropped (stale when its message went out) | failed (no address); why: last_error
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column()
@@ -247,7 +249,9 @@ class Delivery(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     channel: Mapped[str] = mapped_column(String(32))
-    # pending | sending | sent | failed | unconfirmed (died mid-send: not resent on its own)
+    # reminders: composed from its outbox lines just before sending | message: ready-made
+    kind: Mapped[str] = mapped_column(String(16), default="reminders", server_default="reminders")
+    # pending | claimed | sending | sent | failed | unconfirmed | dropped (see houqin/outbox.py)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
@@ -257,6 +261,7 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column()
     next_attempt_at: Mapped[datetime] = mapped_column()
     claimed_until: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(36))  # the delivery run holding it
     sent_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
 

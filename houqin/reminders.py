@@ -11,20 +11,19 @@ at once, insert nothing twice.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pendulum
 from sqlalchemy import Text, cast, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from calendars import CalendarBook
-from houqin.models import Item, Outbox, Person, RoleBinding, School
-from houqin.roles import LEADERSHIP_ROLES
+from houqin import leadership, school_settings
+from houqin.models import Item, Outbox, Person, School
+from houqin.school_settings import SchoolSettingsError
 
 HORIZON_WORKDAYS = 10  # the longest reminder lead a template may set is checked against this
 INSERT_CHUNK = 20_000
@@ -35,6 +34,8 @@ class PlanReport:
     candidates: int = 0
     written: int = 0
     newly_overdue: list[int] = field(default_factory=list)  # items escalated (L1) this sweep
+    # school code -> why its items were not planned (a stored setting is unusable)
+    school_errors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,18 +67,6 @@ def current_step(steps: list[Step], today: date) -> Step | None:
     return due[-1] if due else None
 
 
-def quiet_until(now: datetime, school: School) -> datetime:
-    """``now``, or the end of the school's quiet hours if ``now`` falls inside them."""
-    local = pendulum.instance(now).in_tz(school.timezone)
-    start, end = (time.fromisoformat(school.quiet_start), time.fromisoformat(school.quiet_end))
-    t = local.time().replace(tzinfo=None)
-    inside = (start <= t or t < end) if start > end else (start <= t < end)
-    if not inside:
-        return now
-    day = local.date() if t < end else local.date() + timedelta(days=1)
-    return pendulum.datetime(day.year, day.month, day.day, end.hour, end.minute, tz=school.timezone)
-
-
 def plan_reminders(
     session: Session, *, now: datetime, book: CalendarBook, school: str | None = None
 ) -> PlanReport:
@@ -87,13 +76,22 @@ def plan_reminders(
     once per (deadline, reminders, escalations), and rows carry plain UTC datetimes.
     """
     report = PlanReport()
-    leaders = _leadership(session, school)
+    leaders = leadership.leaders(session, school=school)
     now_utc = _plain(now)
-    # per school, once: its zone, today there, and when a message may go (quiet hours)
+    # per school, once: its zone, today there, and when a message may go (quiet hours); a
+    # school whose stored zone or quiet hours are unusable is left out and named, alone
     local: dict[int, tuple[ZoneInfo, date, datetime]] = {}
-    for sch in session.scalars(select(School)):
-        zone = ZoneInfo(sch.timezone)
-        local[sch.id] = (zone, now_utc.astimezone(zone).date(), _plain(quiet_until(now, sch)))
+    schools = select(School) if school is None else select(School).where(School.code == school)
+    for sch in session.scalars(schools):
+        try:
+            zone = school_settings.zone(sch)
+            local[sch.id] = (
+                zone,
+                now_utc.astimezone(zone).date(),
+                _plain(school_settings.quiet_until(now, sch)),
+            )
+        except SchoolSettingsError as exc:
+            report.school_errors[sch.code] = str(exc)
     stmt = (
         select(
             Item.id,
@@ -110,10 +108,12 @@ def plan_reminders(
     )
     if school is not None:
         stmt = stmt.join(School, School.id == Item.school_id).where(School.code == school)
-    # items due beyond the longest reminder lead need nothing yet (one bound for all schools;
-    # a day's margin covers time zones east and west of the server)
-    today_anywhere = pendulum.instance(now).in_tz("Asia/Shanghai").date()
-    horizon = book.add_workdays(today_anywhere, HORIZON_WORKDAYS) + timedelta(days=2)
+    if not local:
+        return report
+    # items due beyond the longest reminder lead need nothing yet: one bound for all schools,
+    # from the latest "today" among their zones, with a margin of two days
+    latest_today = max(today for _, today, _ in local.values())
+    horizon = book.add_workdays(latest_today, HORIZON_WORKDAYS) + timedelta(days=2)
     stmt = stmt.where(Item.due_at < datetime(horizon.year, horizon.month, horizon.day, tzinfo=UTC))
 
     steps: dict[tuple[date, str, str, date], Step | None] = {}
@@ -122,6 +122,8 @@ def plan_reminders(
     for item_id, school_id, owner_id, due_at, remind, escalate, supervisor_id in session.execute(
         stmt.execution_options(yield_per=2000)
     ):
+        if school_id not in local:
+            continue  # its settings are unusable: named in report.school_errors
         report.candidates += 1
         zone, today, send_at = local[school_id]
         key = (due_at.astimezone(zone).date(), remind, escalate, today)
@@ -205,16 +207,3 @@ def _insert(
         if kind == "escalate:L1" and item_id not in seen_overdue:
             seen_overdue.add(item_id)
             report.newly_overdue.append(item_id)
-
-
-def _leadership(session: Session, school: str | None) -> dict[int, list[int]]:
-    stmt = select(RoleBinding.school_id, RoleBinding.person_id).where(
-        RoleBinding.role_key.in_(LEADERSHIP_ROLES)
-    )
-    if school is not None:
-        stmt = stmt.join(School, School.id == RoleBinding.school_id).where(School.code == school)
-    found: dict[int, list[int]] = defaultdict(list)
-    for school_id, person_id in session.execute(stmt.order_by(RoleBinding.role_key.desc())):
-        if person_id not in found[school_id]:
-            found[school_id].append(person_id)
-    return found

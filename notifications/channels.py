@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -26,12 +27,19 @@ CHANNELS: dict[str, str] = {
 
 
 class DeliveryError(Exception):
-    """A send failed. ``permanent``: retrying the same message cannot help (bad key, rejected
-    address, refused credentials); otherwise the outbox retries with backoff."""
+    """A send did not succeed, and what is known about it.
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    ``permanent``: it was refused and retrying the same message cannot help (bad key, rejected
+    address, refused credentials). ``unconfirmed``: the message was handed over (SMTP's final
+    dot sent, the HTTP request written) and then the answer never came (timeout, connection
+    lost), so it may have arrived: the outbox never resends it on its own. Otherwise it was
+    refused for now or never handed over (connection refused, 4xx, busy, 5xx) and is retried.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, unconfirmed: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.unconfirmed = unconfirmed
 
 
 class ChannelConfigError(ValueError):
@@ -72,6 +80,13 @@ def get_channel(
     cls = getattr(importlib.import_module(module_name), class_name)
     channel: Channel = cls(config, transport=transport)
     return channel
+
+
+def batch(channel: Channel) -> AbstractContextManager[Any]:
+    """A context in which ``channel`` keeps what it opens (an SMTP connection) from one send to
+    the next, closed at its end; channels without one (HTTP robots) need nothing kept."""
+    opener = getattr(channel, "batch", None)
+    return opener() if callable(opener) else nullcontext()
 
 
 # --- config helpers shared by the channel classes -------------------------------------------

@@ -37,6 +37,7 @@ class DingTalkRobot:
     ``timeout``."""
 
     name = "dingtalk"
+    rate_limits = ((20, 60.0),)  # per robot, kept by waiting (pacing.py)
 
     def __init__(
         self,

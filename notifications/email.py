@@ -9,29 +9,42 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+import secrets
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from email.encoders import encode_base64
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from notifications.channels import ConfigReader, DeliveryError
 from notifications.message import Message
 
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
 # A plain ASCII addr-spec with a dotted domain; the mail server is the final judge. (Non-ASCII
 # addresses would need SMTPUTF8, which school mail servers rarely offer.)
 ADDRESS = re.compile(r"[!#-'*+\-./0-9=?A-Z^-~]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
+WIRE = compat32.clone(linesep="\r\n")  # SMTP's line ends, whatever the platform's
 FIELDS = ("host", "port", "starttls", "ssl", "username", "password", "sender", "timeout", "cafile")
 
 
+@lru_cache(maxsize=4096)  # the same few thousand addresses, checked on every send
 def is_address(address: str) -> bool:
     if not ADDRESS.fullmatch(address):
         return False
@@ -45,6 +58,49 @@ def is_address(address: str) -> bool:
 def _code_error(what: str, code: int, reply: bytes | str) -> DeliveryError:
     text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
     return DeliveryError(f"email: {what}: {code} {text}".strip(), permanent=code >= 500)
+
+
+def _attachment(name: str) -> MIMEBase:
+    path = Path(name)
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    part = MIMEBase(*kind.split("/", 1))
+    part.set_payload(path.read_bytes())
+    encode_base64(part)
+    if path.name.isascii():
+        part.add_header("Content-Disposition", "attachment", filename=path.name)
+    else:  # RFC 2231
+        part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", path.name))
+    return part
+
+
+class _HandOver(smtplib.SMTP):
+    """``smtplib.SMTP`` that notes when a message's data, final dot included, has been written:
+    after that point a lost answer means the server may have accepted it."""
+
+    handed_over = False
+    _in_data = False
+
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+    def send(self, s: Buffer | str) -> None:
+        super().send(s)
+        # Inside DATA, the command itself is written as str and the message (ending in the
+        # final dot) as bytes.
+        if self._in_data and isinstance(s, bytes):
+            self.handed_over = True
+
+
+class _HandOverSsl(_HandOver, smtplib.SMTP_SSL):
+    pass
+
+
+class _NotHandedOver(DeliveryError):
+    """The connection failed before the message's data went out: nothing was handed over."""
 
 
 class EmailChannel:
@@ -70,64 +126,116 @@ class EmailChannel:
         if (self.username is None) != (self.password is None):
             raise read.error("password" if self.username else "username", "missing")
         self.sender = read.text("sender")
-        self.sender_address = parseaddr(self.sender)[1]
+        sender_name, self.sender_address = parseaddr(self.sender)
         if not is_address(self.sender_address):
             raise read.error("sender", f"no e-mail address in {self.sender!r}")
+        self.sender_header = formataddr((sender_name, self.sender_address), charset="utf-8")
         self.timeout = read.number("timeout", 10)
         self.cafile = read.optional_text("cafile")
         # transport is the httpx seam of the HTTP channels; SMTP has none.
+        self._smtp: _HandOver | None = None
+        self._keep_open = False
 
     def validate_address(self, address: str) -> str | None:
         return None if is_address(address) else "not an e-mail address"
 
-    def build(self, message: Message) -> EmailMessage:
-        """The MIME message for ``message`` (separate from ``send`` so it can be inspected)."""
-        mail = EmailMessage()
-        mail["Subject"] = message.subject
-        mail["From"] = self.sender
-        mail["To"] = Address(display_name=message.recipient, addr_spec=message.address)
-        mail["Date"] = formatdate(localtime=True)
+    def build(self, message: Message) -> bytes:
+        """``message`` as it goes on the wire (separate from ``send`` so it can be inspected).
+
+        Built with the ``email.mime`` classes: a quarter of the time ``EmailMessage`` takes,
+        which mattered more than the SMTP round trips (bench/delivery.py). 7-bit clean:
+        encoded-words in headers, base64 bodies (smtplib would send 8bit bodies raw even to a
+        server that does not announce 8BITMIME; Chinese gains nothing from quoted-printable).
+        """
+        body: MIMEBase = MIMEText(message.text, "plain", "utf-8")
+        # A boundary of our own ("=_" never occurs inside base64), so the generator need not
+        # search the parts for one that does not: that search was a third of the build.
+        boundary = f"=_houqin_{secrets.token_hex(12)}"
+        if message.html is not None:
+            html = MIMEText(message.html, "html", "utf-8")
+            body = MIMEMultipart("alternative", f"{boundary}_a", [body, html])
+        if message.attachments:
+            files = [_attachment(name) for name in message.attachments]
+            body = MIMEMultipart("mixed", f"{boundary}_m", [body, *files])
+        body["Subject"] = Header(message.subject, "utf-8", header_name="Subject").encode()
+        body["From"] = self.sender_header
+        body["To"] = formataddr((message.recipient, message.address), charset="utf-8")
+        body["Date"] = formatdate(localtime=True)
         domain = self.sender_address.rpartition("@")[2]
         if message.key:
             # The same key gives the same Message-ID, so a mail client folds a duplicate.
             digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
-            mail["Message-ID"] = f"<houqin.{digest}@{domain}>"
-            mail["X-Houqin-Key"] = message.key
+            body["Message-ID"] = f"<houqin.{digest}@{domain}>"
+            key = message.key
+            encoded = Header(key, "utf-8", header_name="X-Houqin-Key").encode()
+            body["X-Houqin-Key"] = key if key.isascii() else encoded
         else:
-            mail["Message-ID"] = make_msgid("houqin", domain=domain)
-        # base64, not the default 8bit: smtplib sends 8bit bodies raw even to a server that does
-        # not announce 8BITMIME, and Chinese text gains nothing from quoted-printable.
-        mail.set_content(message.text, cte="base64")
-        if message.html is not None:
-            mail.add_alternative(message.html, subtype="html", cte="base64")
-        for name in message.attachments:
-            path = Path(name)
-            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            maintype, subtype = kind.split("/", 1)
-            mail.add_attachment(
-                path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name
-            )
-        return mail
+            body["Message-ID"] = make_msgid("houqin", domain=domain)
+        return body.as_bytes(policy=WIRE)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Send every message of the block over one connection (opened on first use)."""
+        self._keep_open = True
+        try:
+            yield
+        finally:
+            self._keep_open = False
+            self.close()
 
     def send(self, message: Message) -> None:
+        """Send ``message``; inside ``batch()`` over the connection kept from the last one."""
         problem = self.validate_address(message.address)
         if problem:
             raise DeliveryError(f"email: {message.address!r}: {problem}", permanent=True)
         try:
             mail = self.build(message)
-        except (ValueError, HeaderParseError) as exc:
+        except (ValueError, HeaderParseError, OSError) as exc:
             raise DeliveryError(f"email: {message.address!r}: {exc}", permanent=True) from exc
-        where = f"{self.host}:{self.port}"
+        reused = self._smtp is not None
         try:
-            with self._connect() as smtp:
+            self._send(mail, message.address)
+        except _NotHandedOver:
+            self.close()  # after an error the session's state is unknown: start afresh
+            if not reused:
+                raise
+            # The server may have closed the connection kept since the last message: nothing
+            # of this one was handed over, so one new connection is tried at once.
+            try:
+                self._send(mail, message.address)
+            except DeliveryError:
+                self.close()
+                raise
+        except DeliveryError:
+            self.close()
+            raise
+        if not self._keep_open:
+            self.close()
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+    def _send(self, mail: bytes, address: str) -> None:
+        where = f"{self.host}:{self.port}"
+        smtp: _HandOver | None = self._smtp
+        try:
+            if smtp is None:
+                smtp = self._smtp = self._connect()
                 if self.starttls:
                     smtp.starttls(context=self._tls_context())
                 if self.username is not None and self.password is not None:
                     smtp.login(self.username, self.password)
-                smtp.send_message(mail)
+            smtp.handed_over = False
+            smtp.sendmail(self.sender_address, [address], mail)
         except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = exc.recipients.get(message.address, next(iter(exc.recipients.values())))
-            raise _code_error(f"recipient {message.address} refused", code, reply) from exc
+            code, reply = exc.recipients.get(address, next(iter(exc.recipients.values())))
+            raise _code_error(f"recipient {address} refused", code, reply) from exc
         except smtplib.SMTPSenderRefused as exc:
             raise _code_error(
                 f"sender {exc.sender} refused", exc.smtp_code, exc.smtp_error
@@ -142,16 +250,25 @@ class EmailChannel:
         except ssl.SSLCertVerificationError as exc:
             raise DeliveryError(f"email: {where}: {exc.verify_message}", permanent=True) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            # Refused connection, timeout, disconnect, TLS handshake failure: try again later.
             reason = str(exc) or type(exc).__name__
-            raise DeliveryError(f"email: {where}: {reason}") from exc
+            if smtp is not None and smtp.handed_over:
+                # The whole message and its final dot went out; the server's answer did not
+                # come back. It may have been accepted: never resent on its own.
+                raise DeliveryError(
+                    f"email: {where}: no answer after the message was handed over ({reason}); "
+                    "it may have arrived",
+                    unconfirmed=True,
+                ) from exc
+            # Refused connection, timeout, disconnect or TLS failure before the message was
+            # handed over: try again later.
+            raise _NotHandedOver(f"email: {where}: {reason}") from exc
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _HandOver:
         if self.implicit_tls:
-            return smtplib.SMTP_SSL(
+            return _HandOverSsl(
                 self.host, self.port, timeout=self.timeout, context=self._tls_context()
             )
-        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        return _HandOver(self.host, self.port, timeout=self.timeout)
 
     def _tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.cafile)

@@ -41,6 +41,8 @@ class FeishuRobot:
     """
 
     name = "feishu"
+    # 5 a second and 100 a minute per robot: kept by waiting (pacing.py)
+    rate_limits = ((5, 1.0), (100, 60.0))
 
     def __init__(
         self,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import pendulum
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 KINDS = ("remind", "due_today", "overdue", "escalation")
@@ -74,9 +74,16 @@ def _lang(lang: str) -> str:
     raise ValueError(f"unsupported language {lang!r} (supported: {', '.join(LANGS)})")
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def format_deadline(moment: datetime, lang: str, timezone: str = "Asia/Shanghai") -> str:
     """``2027-06-04(周五)18:00`` in zh-CN, ``Fri 2027-06-04 18:00`` in en, in ``timezone``."""
-    local = pendulum.instance(moment).in_tz(timezone)
+    if moment.tzinfo is None:  # as the ledger stores instants: UTC
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(_zone(timezone))
     if _lang(lang) == "zh-CN":
         return f"{local:%Y-%m-%d}(周{ZH_WEEKDAYS[local.weekday()]}){local:%H:%M}"
     return f"{EN_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d %H:%M}"
@@ -98,7 +105,8 @@ def render_digest(
     """(subject, text, html) of one person's digest. Lines are shown by plan, earliest first."""
     lang = _lang(lang)
     _require_aware(now, "now")
-    today = pendulum.instance(now).in_tz(timezone).date()
+    zone = _zone(timezone)
+    today = now.astimezone(zone).date()
     prepared: list[dict[str, Any]] = []
     for group in groups:
         lines = []
@@ -106,7 +114,7 @@ def render_digest(
             if line.kind not in KINDS:
                 raise ValueError(f"unknown digest line kind {line.kind!r} (known: {KINDS})")
             _require_aware(line.due_at, f"due_at of {line.title!r}")
-            due_day = pendulum.instance(line.due_at).in_tz(timezone).date()
+            due_day = line.due_at.astimezone(zone).date()
             days = (due_day - today).days
             lines.append(
                 _Line(

@@ -19,6 +19,15 @@ from notifications.channels import ConfigReader, DeliveryError, scrub
 from notifications.message import Message
 
 USER_AGENT = "houqin-notifications"
+# No connection, so no request; or a request not written whole, and a server acts only on a
+# whole request: nothing was handed over, so these are retried.
+NOT_HANDED_OVER = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.WriteError,
+    httpx.WriteTimeout,
+)
 
 
 @cache
@@ -45,8 +54,9 @@ def post_json(
     params: Mapping[str, str] | None = None,
     secrets: Iterable[str | None] = (),
 ) -> httpx.Response:
-    """POST ``payload`` as JSON; network failures, 429 and 5xx raise a temporary
-    ``DeliveryError``, any other non-2xx a permanent one. Returns the 2xx response."""
+    """POST ``payload`` as JSON and return the 2xx response. No connection, 429 and 5xx raise a
+    temporary ``DeliveryError``, any other non-2xx a permanent one, and a request sent but not
+    answered an unconfirmed one."""
     secrets = list(secrets)
     where = origin(url)
     request_headers = {"User-Agent": USER_AGENT, **(headers or {})}
@@ -58,11 +68,20 @@ def post_json(
             # Closing a client closes its transport, and an injected transport is the caller's.
             client = httpx.Client(transport=transport, timeout=timeout)
             response = client.post(url, json=payload, headers=request_headers, params=params)
-    except httpx.TimeoutException as exc:
-        raise DeliveryError(f"{channel}: {where}: timed out after {timeout:g} s") from exc
-    except httpx.TransportError as exc:
+    except NOT_HANDED_OVER as exc:
         reason = scrub(str(exc) or type(exc).__name__, secrets)
         raise DeliveryError(f"{channel}: {where}: {reason}") from exc
+    except httpx.TransportError as exc:
+        # Read timeout, connection closed without an answer: the request went out and the
+        # robot may have posted it. Never resent on its own.
+        if isinstance(exc, httpx.TimeoutException):
+            reason = f"no answer within {timeout:g} s"
+        else:
+            reason = scrub(str(exc) or type(exc).__name__, secrets)
+        raise DeliveryError(
+            f"{channel}: {where}: {reason} after the request was sent; it may have arrived",
+            unconfirmed=True,
+        ) from exc
     status = response.status_code
     if 200 <= status < 300:
         return response
@@ -85,10 +104,16 @@ def check_answer(
     try:
         answer = response.json()
     except ValueError as exc:
-        # An HTML page from a gateway in front of the API: usually passing, so retry.
-        raise DeliveryError(f"{channel}: answer is not JSON: {response.text[:80]!r}") from exc
+        # A 2xx page from something in front of the API: whether the robot posted is unknown.
+        raise DeliveryError(
+            f"{channel}: answer is not JSON: {response.text[:80]!r}; it may have arrived",
+            unconfirmed=True,
+        ) from exc
     if not isinstance(answer, dict):
-        raise DeliveryError(f"{channel}: unexpected answer {str(answer)[:80]!r}")
+        raise DeliveryError(
+            f"{channel}: unexpected answer {str(answer)[:80]!r}; it may have arrived",
+            unconfirmed=True,
+        )
     for field in code_fields:
         if field in answer:
             code = answer[field]

@@ -44,6 +44,7 @@ class WeComRobot:
     """Config: ``key`` (from the robot's webhook URL), ``base_url``, ``timeout``."""
 
     name = "wecom"
+    rate_limits = ((20, 60.0),)  # per robot, kept by waiting (pacing.py)
 
     def __init__(
         self, config: Mapping[str, Any], *, transport: httpx.BaseTransport | None = None

@@ -21,18 +21,13 @@ def plan_reminders(now: datetime, school: str | None) -> reminders.PlanReport:
         )
 
 
-@task(name="compose-messages")
-def compose_messages(now: datetime) -> int:
-    settings = get_settings()
-    with transaction(settings) as session:
-        return delivery.compose(session, now=now, settings=settings)
-
-
 @task(name="deliver-outbox")
 def deliver_outbox(now: datetime) -> delivery.DeliverReport:
-    engine = make_engine(get_settings())
+    """Everything due in the outbox: what was just planned and what earlier runs left."""
+    settings = get_settings()
+    engine = make_engine(settings)
     try:
-        return delivery.deliver_due(engine, now=now)
+        return delivery.deliver(engine, now=now, settings=settings)
     finally:
         engine.dispose()
 

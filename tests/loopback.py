@@ -8,6 +8,7 @@ fixtures by name (``from tests.loopback import smtp_sink``).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -140,15 +141,40 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: Any
+    ) -> Any:
+        with self.sink.lock:
+            self.sink.connections += 1  # one EHLO per connection (no STARTTLS re-EHLO counted)
+        session.host_name = hostname
+        return responses
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        if self.sink.data_reply is not None:
-            return self.sink.data_reply
+        sink = self.sink
+        with sink.lock:
+            sink.attempts += 1
+            scripted = sink.data_replies.pop(0) if sink.data_replies else None
+        if scripted is not None:
+            return scripted
+        if sink.data_reply is not None:
+            return sink.data_reply
         content = envelope.original_content or b""
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         received = Received(str(envelope.mail_from), tuple(envelope.rcpt_tos), message, content)
-        with self.sink.lock:
-            self.sink.received.append(received)
+        with sink.lock:
+            sink.received.append(received)  # the whole message is here: it counts as received
+        if sink.delay:
+            await asyncio.sleep(sink.delay)
+        with sink.lock:
+            fault = sink.after_data if sink.after_data_times != 0 else None
+            if fault and sink.after_data_times is not None:
+                sink.after_data_times -= 1
+        if fault == "hang":
+            await asyncio.sleep(sink.hang_s)  # longer than the client's timeout
+        elif fault == "drop":
+            assert server.transport is not None
+            server.transport.abort()  # the connection is gone before the answer
         return "250 2.0.0 OK: queued"
 
 
@@ -156,7 +182,12 @@ class SmtpSink:
     """An aiosmtpd server on 127.0.0.1 that keeps what it receives.
 
     ``refuse`` / ``defer``: recipients answered 550 / 450 at RCPT; ``data_reply`` (e.g.
-    ``"554 5.7.1 rejected as spam"``) answers DATA instead of accepting the message. ``tls`` with
+    ``"554 5.7.1 rejected as spam"``) answers DATA instead of accepting the message, and
+    ``data_replies`` answer the next DATA commands in turn before accepting again. Faults after
+    a message has been received whole: ``after_data="drop"`` closes the connection instead of
+    answering, ``"hang"`` answers only after ``hang_s`` seconds (for the next
+    ``after_data_times`` messages, or all); ``delay`` is seconds before every answer.
+    ``connections`` counts connections, ``attempts`` DATA commands. ``tls`` with
     ``starttls=True`` requires STARTTLS before anything else; with ``starttls=False`` the whole
     connection is TLS (SMTPS). ``auth=(user, password)`` checks AUTH LOGIN or PLAIN (required
     after STARTTLS; offered but optional on SMTPS, see ``start``). ``stop()`` and ``start()``
@@ -178,6 +209,13 @@ class SmtpSink:
         self.refuse = frozenset(refuse)
         self.defer = frozenset(defer)
         self.data_reply = data_reply
+        self.data_replies: list[str] = []
+        self.after_data: str | None = None
+        self.after_data_times: int | None = None
+        self.hang_s = 2.0
+        self.delay = 0.0
+        self.connections = 0
+        self.attempts = 0
         self.tls = tls
         self.starttls = starttls
         self.auth = auth
@@ -271,12 +309,14 @@ class Reply:
     body: bytes = b"{}"
     content_type: str = "application/json"
     delay: float = 0.0  # seconds before answering (bounded; released when the receiver stops)
+    close: bool = False  # read the request, then close the connection without an answer
 
 
 @dataclass
 class _State:
     requests: list[Request] = field(default_factory=list)
-    replies: dict[str, Reply] = field(default_factory=dict)
+    answers: list[Reply] = field(default_factory=list)  # what each request was answered
+    replies: dict[str, list[Reply]] = field(default_factory=dict)  # in turn; the last repeats
     lock: threading.Lock = field(default_factory=threading.Lock)
     closing: threading.Event = field(default_factory=threading.Event)
 
@@ -300,9 +340,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
         with state.lock:
             state.requests.append(request)
-            reply = state.replies.get(url.path, Reply())
+            queued = state.replies.get(url.path) or [Reply()]
+            reply = queued.pop(0) if len(queued) > 1 else queued[0]
+            state.answers.append(reply)
         if reply.delay:
             state.closing.wait(reply.delay)
+        if reply.close:
+            self.close_connection = True
+            return
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
@@ -333,6 +378,7 @@ class HttpReceiver:
     """An HTTP server on 127.0.0.1 that records requests and answers per path.
 
     ``reply(path, status=..., json=...)`` sets the answer for a path; others get 200 ``{}``.
+    ``script(path, [Reply(...), ...])`` answers with each in turn, then keeps the last.
     """
 
     def __init__(self) -> None:
@@ -345,6 +391,12 @@ class HttpReceiver:
     def requests(self) -> list[Request]:
         with self._state.lock:
             return list(self._state.requests)
+
+    @property
+    def answered(self) -> list[tuple[Request, Reply]]:
+        """Each request with the reply it was given (or was to be given, for a fault)."""
+        with self._state.lock:
+            return list(zip(self._state.requests, self._state.answers, strict=True))
 
     def reply(
         self,
@@ -360,8 +412,11 @@ class HttpReceiver:
         else:
             payload = jsonlib.dumps(dict(json or {}), ensure_ascii=False)
             reply = Reply(status, payload.encode(), "application/json", delay)
+        self.script(path, [reply])
+
+    def script(self, path: str, replies: list[Reply]) -> None:
         with self._state.lock:
-            self._state.replies[path] = reply
+            self._state.replies[path] = list(replies)
 
     def start(self) -> None:
         self._server = _Server(self._state)

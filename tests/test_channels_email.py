@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from notifications import ChannelConfigError, DeliveryError, Message, get_channel
+from notifications.channels import batch
 from notifications.email import EmailChannel
 from tests import loopback
 from tests.loopback import SmtpSink, TlsFiles, free_port
@@ -229,3 +230,50 @@ def test_port_defaults_to_25_and_to_465_with_implicit_tls() -> None:
     smtps = EmailChannel({"host": "h", "sender": "a@b.cn", "ssl": True})
 
     assert (plain.port, smtps.port) == (25, 465)
+
+
+@pytest.mark.parametrize("fault", ["drop", "hang"])
+def test_no_answer_after_the_final_dot_is_unconfirmed_not_retried(fault: str) -> None:
+    sink = SmtpSink()
+    sink.after_data, sink.hang_s = fault, 2.0
+    with sink, pytest.raises(DeliveryError, match="may have arrived") as caught:
+        get_channel("email", sink.client_config(timeout=0.5)).send(LI)
+
+    # the server has the whole message: sending it again would deliver it twice
+    assert len(sink.messages) == 1
+    assert caught.value.unconfirmed and not caught.value.permanent
+
+
+def test_a_batch_sends_every_message_over_one_connection(smtp_sink: SmtpSink) -> None:
+    channel = get_channel("email", smtp_sink.client_config())
+    with batch(channel):
+        for _ in range(5):
+            channel.send(LI)
+
+    assert len(smtp_sink.messages) == 5 and smtp_sink.connections == 1
+
+
+def test_a_batch_reconnects_once_when_the_kept_connection_was_closed() -> None:
+    sink = SmtpSink()
+    channel = get_channel("email", sink.client_config())
+    with sink, batch(channel):
+        channel.send(LI)
+        sink.stop()  # the server goes away between two messages and comes back
+        sink.start()
+        channel.send(LI)
+
+    assert len(sink.messages) == 2 and sink.connections == 2
+
+
+def test_a_451_in_a_batch_is_temporary_and_the_next_message_still_goes(
+    smtp_sink: SmtpSink,
+) -> None:
+    smtp_sink.data_replies = ["451 4.3.0 try again later"]
+    channel = get_channel("email", smtp_sink.client_config())
+    with batch(channel):
+        with pytest.raises(DeliveryError) as caught:
+            channel.send(LI)
+        channel.send(LI)
+
+    assert not caught.value.permanent and not caught.value.unconfirmed
+    assert len(smtp_sink.messages) == 1

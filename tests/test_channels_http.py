@@ -20,7 +20,7 @@ from notifications.dingtalk import DingTalkRobot
 from notifications.feishu import FeishuRobot
 from notifications.wecom import MAX_CONTENT_BYTES
 from tests import loopback
-from tests.loopback import HttpReceiver, free_port
+from tests.loopback import HttpReceiver, Reply, free_port
 
 http_receiver = loopback.http_receiver  # pytest fixture, requested by name below
 
@@ -361,21 +361,47 @@ def test_connection_refused_is_a_temporary_error(name: str) -> None:
     with pytest.raises(DeliveryError) as caught:
         http_channel(name, f"http://127.0.0.1:{free_port()}").send(LI)
 
-    assert not caught.value.permanent
+    assert not caught.value.permanent and not caught.value.unconfirmed
 
 
 @pytest.mark.parametrize("name", HTTP_CHANNELS)
-def test_timeout_is_a_temporary_error(http_receiver: HttpReceiver, name: str) -> None:
+def test_no_answer_in_time_after_the_request_was_sent_is_unconfirmed(
+    http_receiver: HttpReceiver, name: str
+) -> None:
     http_receiver.reply(HTTP_CHANNELS[name][1], json={"errcode": 0, "code": 0}, delay=3)
 
-    with pytest.raises(DeliveryError, match="timed out after 0.2 s") as caught:
+    with pytest.raises(DeliveryError, match="no answer within 0.2 s") as caught:
         http_channel(name, http_receiver.url, timeout=0.2).send(LI)
 
-    assert not caught.value.permanent
+    # the robot received the request and may post it after our timeout: never retried blindly
+    assert caught.value.unconfirmed and not caught.value.permanent
+    assert len(http_receiver.requests) == 1
+
+
+@pytest.mark.parametrize("name", HTTP_CHANNELS)
+def test_connection_closed_without_an_answer_is_unconfirmed(
+    http_receiver: HttpReceiver, name: str
+) -> None:
+    http_receiver.script(HTTP_CHANNELS[name][1], [Reply(close=True)])
+
+    with pytest.raises(DeliveryError, match="may have arrived") as caught:
+        http_channel(name, http_receiver.url).send(LI)
+
+    assert caught.value.unconfirmed
+
+
+@pytest.mark.parametrize("name", HTTP_CHANNELS)
+def test_http_500_is_retried_not_unconfirmed(http_receiver: HttpReceiver, name: str) -> None:
+    http_receiver.reply(HTTP_CHANNELS[name][1], status=503, body="busy")
+
+    with pytest.raises(DeliveryError) as caught:
+        http_channel(name, http_receiver.url).send(LI)
+
+    assert not caught.value.unconfirmed and not caught.value.permanent
 
 
 @pytest.mark.parametrize("name", ["wecom", "dingtalk", "feishu"])
-def test_robot_answer_that_is_not_json_is_a_temporary_error(
+def test_robot_answer_that_is_not_json_is_unconfirmed(
     http_receiver: HttpReceiver, name: str
 ) -> None:
     http_receiver.reply(HTTP_CHANNELS[name][1], body="<html>gateway busy</html>")
@@ -383,7 +409,7 @@ def test_robot_answer_that_is_not_json_is_a_temporary_error(
     with pytest.raises(DeliveryError, match="not JSON") as caught:
         http_channel(name, http_receiver.url).send(LI)
 
-    assert not caught.value.permanent
+    assert caught.value.unconfirmed and not caught.value.permanent
 
 
 def test_injected_transport_is_used_instead_of_the_network() -> None:

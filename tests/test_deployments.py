@@ -171,7 +171,7 @@ def test_every_builtin_plan_has_a_deployment_of_the_launch_flow_for_every_school
         assert [s["rrule"] for s in deployment["schedules"]] == [
             f"DTSTART:{s.at:%Y%m%dT%H%M%S}\nRRULE:FREQ=DAILY;COUNT=1" for s in expected
         ]
-    assert set(found) == set(templates) | {"sweep", "overdue-digest"}
+    assert set(found) == set(templates) | {"sweep", "overdue-digest", "deliver"}
 
 
 def test_every_schedule_is_in_asia_shanghai():
@@ -187,6 +187,13 @@ def test_the_sweep_runs_daily_at_0730_and_1630_and_the_digest_on_monday_at_0800(
     assert found["sweep"]["entrypoint"] == "flows/sweep.py:sweep"
     assert [s["cron"] for s in found["overdue-digest"]["schedules"]] == ["0 8 * * 1"]
     assert found["overdue-digest"]["entrypoint"] == "flows/overdue_digest.py:overdue_digest"
+
+
+def test_delivery_runs_every_five_minutes_in_working_hours_one_run_at_a_time():
+    found = prefect_yaml()["deliver"]
+    assert found["entrypoint"] == "flows/deliver.py:deliver"
+    assert [s["cron"] for s in found["schedules"]] == ["*/5 7-21 * * *"]
+    assert found["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
 
 
 def test_every_entry_point_in_prefect_yaml_imports_a_flow_that_takes_its_parameters():

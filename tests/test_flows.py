@@ -67,3 +67,37 @@ def test_the_sweep_that_sees_a_plan_runs_last_item_closed_writes_its_completion_
         assert fh.read(4) == b"%PDF"
     again = sweep(today=date(2026, 11, 25), at="07:30")
     assert again["completed_plans"] == 0  # announced once
+
+
+def test_the_delivery_run_ends_failed_naming_a_school_whose_settings_are_unusable(
+    prefect_harness: None, database_url: str
+) -> None:
+    from sqlalchemy import select
+
+    from flows.deliver import deliver
+    from houqin import reminders
+    from houqin.models import School
+    from tests.test_sweep import BOOK, at, seed
+
+    seed({"email": {"host": "127.0.0.1", "port": 9, "sender": "a@b.cn"}}, items=1)
+    with transaction(get_settings()) as s:
+        reminders.plan_reminders(s, now=at("2027-05-28"), book=BOOK)
+        school = s.scalar(select(School))
+        assert school is not None
+        school.timezone = "Mars/Phobos"
+
+    state = deliver(now=at("2027-05-28", "07:31"), return_state=True)
+
+    assert state.is_failed()
+    assert "school demo: timezone: 'Mars/Phobos' is not a time zone" in (state.message or "")
+
+
+def test_a_quiet_delivery_run_completes_with_its_summary(
+    prefect_harness: None, database_url: str
+) -> None:
+    from flows.deliver import deliver
+    from tests.test_sweep import at
+
+    summary = deliver(now=at("2027-05-28", "07:31"))
+
+    assert summary["sent"] == 0 and summary["waiting_for_a_person"] == 0

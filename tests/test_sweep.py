@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, func, insert, select
 
 from calendars import load_book
-from houqin import clock, delivery, reminders
+from houqin import clock, delivery, outbox, reminders
 from houqin.db import make_engine, transaction
 from houqin.models import Delivery, Item, Outbox, PlanRun, School
 from houqin.settings import get_settings
@@ -84,11 +84,9 @@ def sweep(now: pendulum.DateTime) -> delivery.DeliverReport:
     settings = get_settings()
     with transaction(settings) as s:
         reminders.plan_reminders(s, now=now, book=BOOK)
-    with transaction(settings) as s:
-        delivery.compose(s, now=now, settings=settings)
     engine = make_engine(settings)
     try:
-        return delivery.deliver_due(engine, now=now)
+        return delivery.deliver(engine, now=now, settings=settings)
     finally:
         engine.dispose()
 
@@ -180,7 +178,7 @@ def test_a_sweep_killed_between_send_and_record_sends_nothing_twice_after_restar
     def die(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt("killed after sending, before recording")
 
-    with patch("houqin.delivery._record", die), pytest.raises(KeyboardInterrupt):
+    with patch("houqin.outbox.record", die), pytest.raises(KeyboardInterrupt):
         sweep(at("2027-05-28"))
     assert len(smtp_sink.messages) == 1
     sweep(at("2027-05-28", "07:35"))  # restart within the lease: the message is left alone
@@ -188,8 +186,8 @@ def test_a_sweep_killed_between_send_and_record_sends_nothing_twice_after_restar
     assert len(smtp_sink.messages) == 1
     with transaction(get_settings()) as s:
         d = s.scalar(select(Delivery))
-        assert d is not None and d.status == "unconfirmed" and "retry" in (d.last_error or "")
-        delivery.retry(s, delivery_id=d.id, now=at("2027-05-28", "09:05"), by="zhang")
+        assert d is not None and d.status == "unconfirmed" and "resend" in (d.last_error or "")
+        outbox.act(s, delivery_id=d.id, action="resend", now=at("2027-05-28", "09:05"), by="zhang")
     sweep(at("2027-05-28", "09:06"))  # a person decided: sent again, on purpose
     assert len(smtp_sink.messages) == 2
 

@@ -45,8 +45,11 @@ def sweep(
         click.echo(
             f"{result['outbox_rows']} reminders/escalations queued, {result['messages']} messages, "
             f"{result['sent']} sent, {result['retrying']} to retry, {result['failed']} failed, "
-            f"{result['unconfirmed']} unconfirmed"
+            f"{result['unconfirmed']} unconfirmed ({result['unconfirmed_waiting']} in all, "
+            "waiting for a person: houqin outbox)"
         )
         for error in result["errors"]:
             click.echo(f"  failed: {error}")
+        for problem in result["school_errors"].values():
+            click.echo(f"  unusable setting, that school's reminders stopped: {problem}")
     click.echo(where.describe(state.state_details.flow_run_id))

@@ -26,10 +26,12 @@ STATUS: dict[str, Bilingual] = {
 }
 DELIVERY: dict[str, Bilingual] = {
     "pending": Bilingual("待发送", "pending"),
+    "claimed": Bilingual("排队中", "claimed"),
     "sending": Bilingual("发送中", "sending"),
     "sent": Bilingual("已发送", "sent"),
     "failed": Bilingual("发送失败", "failed"),
     "unconfirmed": Bilingual("未确认", "unconfirmed"),
+    "dropped": Bilingual("无需发送", "not sent (stale)"),
 }
 EVIDENCE: dict[str, Bilingual] = {
     "none": Bilingual("无需凭证", "no evidence needed"),

@@ -1,22 +1,24 @@
-"""The outbox as the logistics head sees it: every message, its state, and a retry button.
+"""The outbox as the logistics head sees it: every message, its state, and what to do about it.
 
-A retry only puts a failed or unconfirmed delivery back in the queue (status ``pending``,
-due now); the sweep's delivery loop sends it. The conditional UPDATE means a retry racing the
-sender, or a second click, changes nothing twice.
+A failed or unconfirmed message can be resent (back in the queue, due now; the next delivery
+run sends it, its items read again); an unconfirmed one can be marked delivered once the head
+has checked with the recipient. Both are audited, and both are conditional UPDATEs, so a second
+click or a race with the sender changes nothing twice. Unusable school settings (time zone,
+quiet hours, a channel) are named at the top: no message of the school goes out until fixed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from houqin.delivery import RETRYABLE, requeue
+from houqin import outbox as outbox_state
+from houqin import school_settings
 from houqin.models import Delivery, Person
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
@@ -26,13 +28,8 @@ from houqin.web.render import render
 from houqin.web.shared import managed_school
 
 router = APIRouter()
-STATES = ("failed", "unconfirmed", "pending", "sending", "sent")
+STATES = ("failed", "unconfirmed", "pending", "claimed", "sending", "sent", "dropped")
 PAGE = 200
-
-
-def retry_delivery(session: Session, delivery: Delivery, *, now: datetime, actor: str) -> bool:
-    """Queue a failed or unconfirmed delivery again; False if it was not in such a state."""
-    return requeue(session, delivery, now=now, by=actor)
 
 
 @router.get("/outbox")
@@ -40,15 +37,6 @@ def outbox(request: Request, viewer: User, session: DB, status: str | None = Non
     school = managed_school(session, viewer)
     if status is not None and status not in STATES:
         status = None
-    counts: dict[str, int] = dict(
-        session.execute(
-            select(Delivery.status, func.count())
-            .where(Delivery.school_id == school.id)
-            .group_by(Delivery.status)
-        )
-        .tuples()
-        .all()
-    )
     stmt = (
         select(Delivery, Person.name)
         .join(Person, Person.id == Delivery.recipient_id)
@@ -63,10 +51,11 @@ def outbox(request: Request, viewer: User, session: DB, status: str | None = Non
         "outbox.html.j2",
         school=school,
         rows=session.execute(stmt).all(),
-        counts=counts,
+        counts=outbox_state.counts(session, school_id=school.id),
+        problems=school_settings.problems(school),
         states=STATES,
         status=status,
-        retryable=RETRYABLE,
+        resendable=outbox_state.RESENDABLE,
         page=PAGE,
     )
 
@@ -79,8 +68,8 @@ def _delivery(session: Session, viewer: Viewer, delivery_id: int) -> Delivery:
     return delivery
 
 
-@router.post("/outbox/{delivery_id}/retry")
-def retry(
+@router.post("/outbox/{delivery_id}/resend")
+def resend(
     delivery_id: int,
     form: Annotated[FormData, Depends(checked_form)],
     viewer: User,
@@ -88,12 +77,31 @@ def retry(
     now: Now,
 ) -> Response:
     delivery = _delivery(session, viewer, delivery_id)
-    if not retry_delivery(session, delivery, now=now, actor=viewer.actor):
+    if not outbox_state.resend(session, delivery, now=now, by=viewer.actor):
         raise WebError(
-            "只有发送失败或未确认的消息可以重试；此消息已在队列中或已发送。",
-            "Only failed or unconfirmed messages can be retried; this one is queued "
-            "or sent already.",
+            "只有发送失败或未确认的消息可以重新发送；此消息已在队列中或已发送。",
+            "Only failed or unconfirmed messages can be resent; this one is queued or sent "
+            "already.",
             status=409,
             back="/outbox",
         )
-    return RedirectResponse("/outbox?retried=1", status_code=303)
+    return RedirectResponse("/outbox?resent=1", status_code=303)
+
+
+@router.post("/outbox/{delivery_id}/delivered")
+def delivered(
+    delivery_id: int,
+    form: Annotated[FormData, Depends(checked_form)],
+    viewer: User,
+    session: DB,
+    now: Now,
+) -> Response:
+    delivery = _delivery(session, viewer, delivery_id)
+    if not outbox_state.mark_delivered(session, delivery, now=now, by=viewer.actor):
+        raise WebError(
+            "只有未确认的消息可以标记为已送达。",
+            "Only unconfirmed messages can be marked delivered.",
+            status=409,
+            back="/outbox",
+        )
+    return RedirectResponse("/outbox?confirmed=1", status_code=303)

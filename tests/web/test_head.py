@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from houqin.models import AuditEvent, Delivery, Item, PlanRun, RoleBinding
+from houqin.models import AuditEvent, Delivery, Item, PlanRun, RoleBinding, School
 from tests.factories import NOW
 from tests.web.conftest import Live, form_token, logged_in
 
@@ -133,22 +133,29 @@ def test_reassigning_and_waiving_record_the_reason(live: Live) -> None:
     assert events["item.waive"].actor == "zhang"
 
 
-def test_the_outbox_shows_every_state_and_retries_failed_and_unconfirmed_messages(
+def test_the_outbox_shows_every_state_and_resends_failed_and_unconfirmed_messages(
     live: Live,
 ) -> None:
     ids = live.world.deliveries
     with logged_in(live, "zhang") as client:
         page = client.get("/outbox").text
-        for label in ("已发送", "待发送", "发送失败", "未确认", "errcode 93000"):
+        for label in (
+            "已发送",
+            "待发送",
+            "发送失败",
+            "未确认",
+            "errcode 93000",
+            "有 1 条消息未确认",
+        ):
             assert label in page
         assert client.get("/outbox?status=failed").text.count('class="card" id="delivery-') == 1
         token = form_token(client, "/outbox")
         for state in ("failed", "unconfirmed"):
-            response = client.post(f"/outbox/{ids[state]}/retry", data={"csrf": token})
+            response = client.post(f"/outbox/{ids[state]}/resend", data={"csrf": token})
             assert response.status_code == 303
-        refused = client.post(f"/outbox/{ids['sent']}/retry", data={"csrf": token})
+        refused = client.post(f"/outbox/{ids['sent']}/resend", data={"csrf": token})
         assert refused.status_code == 409 and "只有发送失败或未确认" in refused.text
-        twice = client.post(f"/outbox/{ids['failed']}/retry", data={"csrf": token})
+        twice = client.post(f"/outbox/{ids['failed']}/resend", data={"csrf": token})
         assert twice.status_code == 409
     with live.session() as s:
         for state in ("failed", "unconfirmed"):
@@ -157,8 +164,41 @@ def test_the_outbox_shows_every_state_and_retries_failed_and_unconfirmed_message
             assert delivery.status == "pending" and delivery.next_attempt_at == NOW
         sent = s.get(Delivery, ids["sent"])
         assert sent is not None and sent.status == "sent"
-        retries = s.scalars(select(AuditEvent).where(AuditEvent.action == "delivery.retry")).all()
-    assert sorted(e.details["from"] for e in retries) == ["failed", "unconfirmed"]
+        resends = s.scalars(select(AuditEvent).where(AuditEvent.action == "delivery.resend")).all()
+    assert sorted(e.details["from"] for e in resends) == ["failed", "unconfirmed"]
+
+
+def test_the_head_marks_an_unconfirmed_message_delivered_once_checked(live: Live) -> None:
+    ids = live.world.deliveries
+    with logged_in(live, "zhang") as client:
+        token = form_token(client, "/outbox")
+        assert (
+            'action="/outbox/{}/delivered"'.format(ids["unconfirmed"]) in client.get("/outbox").text
+        )
+        response = client.post(f"/outbox/{ids['unconfirmed']}/delivered", data={"csrf": token})
+        assert response.status_code == 303
+        again = client.post(f"/outbox/{ids['unconfirmed']}/delivered", data={"csrf": token})
+        assert again.status_code == 409 and "只有未确认的消息" in again.text
+        failed = client.post(f"/outbox/{ids['failed']}/delivered", data={"csrf": token})
+        assert failed.status_code == 409
+    with live.session() as s:
+        confirmed = s.get(Delivery, ids["unconfirmed"])
+        assert confirmed is not None and (confirmed.status, confirmed.sent_at) == ("sent", NOW)
+        [event] = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "delivery.confirmed")
+        ).all()
+    assert event.actor == "zhang" and event.details["delivery"] == ids["unconfirmed"]
+
+
+def test_the_outbox_names_a_schools_unusable_settings(live: Live) -> None:
+    with live.session() as s:
+        school = s.get(School, live.world.school_id)
+        assert school is not None
+        school.timezone = "Mars/Phobos"
+        s.commit()
+    with logged_in(live, "zhang") as client:
+        page = client.get("/outbox").text
+    assert "本校设置有误" in page and "timezone: &#39;Mars/Phobos&#39; is not a time zone" in page
 
 
 def test_the_board_shows_progress_by_phase_and_by_owner(live: Live) -> None:

@@ -154,11 +154,11 @@ def test_a_head_cannot_manage_another_schools_items_or_messages(live: Live) -> N
     assert revision(live, other) == before
 
 
-def test_an_outsider_cannot_retry_the_schools_messages(live: Live) -> None:
+def test_an_outsider_cannot_resend_the_schools_messages(live: Live) -> None:
     failed = live.world.deliveries["failed"]
     with logged_in(live, "outsider") as client:
         token = form_token(client, "/my")
-        assert client.post(f"/outbox/{failed}/retry", data={"csrf": token}).status_code == 403
+        assert client.post(f"/outbox/{failed}/resend", data={"csrf": token}).status_code == 403
     with live.session() as s:
         delivery = s.get(Delivery, failed)
         assert delivery is not None and delivery.status == "failed"
