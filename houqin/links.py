@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from houqin.bilingual import Bilingual
 from houqin.errors import UserError
 from houqin.models import UsedLink
+from houqin.secret_key import signing_key
 from houqin.settings import Settings
 
 SALT = "houqin.item-link"
@@ -57,7 +58,7 @@ def _serializer(secret: str, now: datetime) -> URLSafeTimedSerializer:
 
 
 def make_token(settings: Settings, *, item_id: int, person_id: int, now: datetime) -> str:
-    signer = _serializer(settings.secret_key, now)
+    signer = _serializer(signing_key(settings), now)
     return signer.dumps([item_id, person_id, secrets.token_urlsafe(9)])
 
 
@@ -69,7 +70,7 @@ def make_link(settings: Settings, *, item_id: int, person_id: int, now: datetime
 def read_token(
     settings: Settings, token: str, *, now: datetime, ttl_days: int = DEFAULT_TTL_DAYS
 ) -> LinkClaim:
-    signer = _serializer(settings.secret_key, now)
+    signer = _serializer(signing_key(settings), now)
     try:
         item_id, person_id, nonce = signer.loads(token, max_age=ttl_days * 86400)
     except SignatureExpired:

@@ -82,8 +82,8 @@ def _delivery(session: Session, viewer: Viewer, delivery_id: int) -> Delivery:
 @router.post("/outbox/{delivery_id}/retry")
 def retry(
     delivery_id: int,
-    form: Annotated[FormData, Depends(checked_form)],
     viewer: User,
+    form: Annotated[FormData, Depends(checked_form)],
     session: DB,
     now: Now,
 ) -> Response:

@@ -6,6 +6,7 @@ Chromium through Playwright (one browser per test session; never ``playwright in
 from __future__ import annotations
 
 import re
+import secrets
 import socket
 import threading
 import time
@@ -109,7 +110,13 @@ def serving(app: Any, *, lifespan: str = "on") -> Iterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
-        app, log_level="warning", lifespan=lifespan, ws="none", http="h11", access_log=False
+        app,
+        log_level="warning",
+        lifespan=lifespan,
+        ws="none",
+        http="h11",
+        access_log=False,
+        proxy_headers=False,  # as `houqin serve`: forwarded headers are the app's to believe
     )
     uvi = uvicorn.Server(config)
     thread = threading.Thread(target=uvi.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -149,7 +156,11 @@ def live(
     with Session(engine) as s, s.begin():
         world = seed(s, templates, book, history=data_dir if seed_history else None)
     settings = Settings(
-        database_url=database_url, base_url=url, data_dir=data_dir, secret_key="web-test-secret"
+        database_url=database_url,
+        base_url=url,
+        data_dir=data_dir,
+        secret_key=secrets.token_urlsafe(32),
+        _env_file=None,
     )
     app = make_app(settings, engine=engine, hasher=FAST_HASHER)
     app.dependency_overrides[get_now] = lambda: NOW  # 2026-11-23 09:00 in Shanghai
