@@ -65,29 +65,6 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     }
 
 
-@dataclass
-class Live:
-    """A running server: its URL, app, settings and engine (to arrange and to check)."""
-
-    url: str
-    app: FastAPI
-    settings: Settings
-    engine: Engine
-    world: World
-
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=20)
-
-
-@pytest.fixture
-def seed_history() -> bool:
-    """Override in a module to start with some items done (with photos), as the screenshots do."""
-    return False
-
-
 class Switch:
     """The ASGI app the session's server runs: it forwards to the current test's own app, so
     each test gets a fresh ``make_app`` over a fresh database without restarting uvicorn."""
@@ -102,6 +79,38 @@ class Switch:
                 await send({"type": "http.response.body", "body": b""})
             return
         await self.app(scope, receive, send)
+
+
+@dataclass
+class Live:
+    """A running server: its URL, app, settings and engine (to arrange and to check)."""
+
+    url: str
+    app: FastAPI
+    settings: Settings
+    engine: Engine
+    world: World
+    switch: Switch
+
+    def reconfigure(self, **changes: Any) -> None:
+        """Serve a new app over the same database with some settings changed (as a restart
+        with other HOUQIN_* variables would)."""
+        self.settings = self.settings.model_copy(update=changes)
+        app = make_app(self.settings, engine=self.engine, hasher=FAST_HASHER)
+        app.dependency_overrides.update(self.app.dependency_overrides)
+        self.app = self.switch.app = app
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=20)
+
+
+@pytest.fixture
+def seed_history() -> bool:
+    """Override in a module to start with some items done (with photos), as the screenshots do."""
+    return False
 
 
 @contextmanager
@@ -166,7 +175,7 @@ def live(
     app.dependency_overrides[get_now] = lambda: NOW  # 2026-11-23 09:00 in Shanghai
     switch.app = app
     try:
-        yield Live(url, app, settings, engine, world)
+        yield Live(url, app, settings, engine, world, switch)
     finally:
         switch.app = None
         engine.dispose()
