@@ -1,6 +1,6 @@
 """``make_app(settings)``: the web UI as one FastAPI application. Nothing is built at import.
 
-uvicorn --factory houqin.web.app:create_app     # or: houqin serve
+houqin serve        # or: uvicorn --factory --no-proxy-headers houqin.web.app:create_app
 """
 
 from __future__ import annotations
