@@ -24,7 +24,10 @@ from houqin.secret_key import (
     signing_key,
 )
 from houqin.settings import Settings
+from tests import loopback
 from tests.factories import NOW
+
+smtp_sink = loopback.smtp_sink
 
 OLD_DEFAULT = "change-me-houqin-dev-secret"  # what settings.py shipped until issue 16
 
@@ -185,3 +188,23 @@ def test_the_key_is_never_shown_in_the_settings_repr(tmp_path: Path) -> None:
     s = settings(tmp_path, "a-secret-that-must-not-leak-0123456789")
     assert "a-secret-that-must-not-leak" not in repr(s)
     assert isinstance(s.secret_key, SecretStr)
+
+
+def test_a_sweep_with_a_published_key_fails_loudly_and_loses_no_message(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, smtp_sink: loopback.SmtpSink
+) -> None:
+    """The sweep signs the links in its messages: with the old default key it fails (the
+    Prefect run shows the error), sends nothing, and the next sweep with a good key sends all."""
+    from houqin.settings import get_settings
+    from tests.test_sweep import at, recipients, seed, sweep
+
+    seed({"email": smtp_sink.client_config()})
+    monkeypatch.setenv("HOUQIN_SECRET_KEY", OLD_DEFAULT)
+    get_settings.cache_clear()
+    with pytest.raises(SetupError, match="published development key"):
+        sweep(at("2027-05-28"))
+    assert smtp_sink.messages == []
+    monkeypatch.delenv("HOUQIN_SECRET_KEY")
+    get_settings.cache_clear()
+    sweep(at("2027-05-28"))
+    assert recipients(smtp_sink) == ["li@demo.example"]

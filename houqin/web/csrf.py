@@ -74,8 +74,8 @@ def check_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is None:
         return  # not a browser of this decade: the token decides
-    ours = {request.headers.get("host", ""), urlsplit(request.app.state.settings.base_url).netloc}
-    if urlsplit(origin).netloc not in ours:
+    ours = {request.headers.get("host"), urlsplit(request.app.state.settings.base_url).netloc}
+    if not urlsplit(origin).netloc or urlsplit(origin).netloc not in ours:
         raise _refused()
 
 
