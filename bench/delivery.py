@@ -13,6 +13,7 @@ own (a fresh database, dropped afterwards).
 from __future__ import annotations
 
 import json
+import secrets
 import smtplib
 import socket
 import subprocess
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         d = district.District(url, engine, args.schools, 0, 0, day)
         with unit_of_work(engine) as s:
             plan_reminders(s, now=d.moment("07:30"), book=book)
-        settings = Settings(database_url=url, secret_key="houqin-bench", _env_file=None)
+        settings = Settings(database_url=url, secret_key=secrets.token_urlsafe(32), _env_file=None)
         f = measure(engine, settings, now=d.moment("07:30"), cap=args.cap)
     finally:
         engine.dispose()

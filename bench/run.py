@@ -9,6 +9,7 @@ the overdue review and peak memory, each against a baseline in the same run, and
 from __future__ import annotations
 
 import argparse
+import secrets
 import tempfile
 import time
 from datetime import UTC, date, datetime
@@ -302,7 +303,7 @@ def _memory(d: district.District, results: Results, sec: Section, log: Log) -> N
 
 
 def _delivery(d: district.District, sec: Section, config: Config, log: Log) -> None:
-    settings = Settings(database_url=d.url, secret_key="houqin-bench", _env_file=None)
+    settings = Settings(database_url=d.url, secret_key=secrets.token_urlsafe(32), _env_file=None)
     f = delivery.measure(d.engine, settings, now=d.moment("07:30"), cap=config.delivery_cap)
     houqin_s = f.compose_s + f.deliver_s
     rate = f.sent / houqin_s if houqin_s else 0.0

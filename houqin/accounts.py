@@ -176,10 +176,11 @@ def set_password(
     actor: str,
     hasher: PasswordHasher | None = None,
 ) -> None:
-    """A new password; sessions signed with the old one stop working (see web/auth.py)."""
+    """A new password; every session of the account ends."""
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
     account.password_hash = (hasher or default_hasher()).hash(password)
+    account.session_version += 1
     audit.record(
         session,
         actor=actor,
@@ -193,7 +194,9 @@ def set_password(
 def set_active(
     session: Session, account: Account, active: bool, *, now: datetime, actor: str
 ) -> None:
+    """Enable or disable logging in; every session of the account ends either way."""
     account.active = active
+    account.session_version += 1
     audit.record(
         session,
         actor=actor,
@@ -201,4 +204,21 @@ def set_active(
         at=now,
         school_id=account.school_id,
         username=account.username,
+    )
+
+
+def end_sessions(
+    session: Session, account: Account, *, now: datetime, actor: str, **details: Any
+) -> None:
+    """Every session of the account ends (logging out, or a lost phone): each cookie carries
+    the session version it was made at, and this moves the version on."""
+    account.session_version += 1
+    audit.record(
+        session,
+        actor=actor,
+        action="account.logout",
+        at=now,
+        school_id=account.school_id,
+        username=account.username,
+        **details,
     )

@@ -23,6 +23,7 @@ from houqin.mailsink import MailSink
 from houqin.migrate import upgrade
 from houqin.models import Item, Person, School
 from houqin.people import import_roster
+from houqin.secret_key import ensure_key
 from houqin.settings import get_settings
 from houqin.sources import load_calendars, load_plans
 
@@ -62,6 +63,7 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
 
     say(f"1. 账本 Ledger: {db}")
     upgrade(engine)
+    ensure_key(settings)  # the demo's own random key: its mail links work when it is served
 
     say("2. 校历 School calendar 2026-2027")
     book = load_calendars(settings)

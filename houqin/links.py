@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from houqin.bilingual import Bilingual
 from houqin.errors import UserError
 from houqin.models import UsedLink
+from houqin.secret_key import signing_key
 from houqin.settings import Settings
 
 SALT = "houqin.item-link"
@@ -58,7 +59,7 @@ def _serializer(secret: str, now: datetime) -> URLSafeTimedSerializer:
 
 
 def make_token(settings: Settings, *, item_id: int, person_id: int, now: datetime) -> str:
-    signer = _serializer(settings.secret_key, now)
+    signer = _serializer(signing_key(settings), now)
     return signer.dumps([item_id, person_id, secrets.token_urlsafe(9)])
 
 
@@ -69,7 +70,7 @@ def make_link(settings: Settings, *, item_id: int, person_id: int, now: datetime
 def link_maker(settings: Settings, now: datetime) -> Callable[[int, int], str]:
     """``make_link`` for many items at one ``now``: the signer is built once (a message with
     fifteen items spent more on building signers than on anything else)."""
-    signer = _serializer(settings.secret_key, now)
+    signer = _serializer(signing_key(settings), now)
     base = f"{settings.base_url.rstrip('/')}/l/"
 
     def link(item_id: int, person_id: int) -> str:
@@ -81,7 +82,7 @@ def link_maker(settings: Settings, now: datetime) -> Callable[[int, int], str]:
 def read_token(
     settings: Settings, token: str, *, now: datetime, ttl_days: int = DEFAULT_TTL_DAYS
 ) -> LinkClaim:
-    signer = _serializer(settings.secret_key, now)
+    signer = _serializer(signing_key(settings), now)
     try:
         item_id, person_id, nonce = signer.loads(token, max_age=ttl_days * 86400)
     except SignatureExpired:

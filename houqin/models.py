@@ -201,7 +201,10 @@ class AuditEvent(Base):
     """Append-only: who did what, when. Never updated or deleted (enforced below)."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_item_id", "item_id"),)
+    __table_args__ = (
+        Index("ix_audit_event_item_id", "item_id"),
+        Index("ix_audit_event_action_at", "action", "at"),  # recent logins, for the throttle
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column()
@@ -281,6 +284,9 @@ class Account(Base):
     district: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column()
+    # A session cookie carries the version it was made at; logging out, a new password or
+    # disabling the account moves it on, so every cookie made before stops working at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class UsedLink(Base):

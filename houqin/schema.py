@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-SCHEMA = "0004_i13"
+SCHEMA = "0004_i16a"
 
 
 def check_schema(engine: Engine) -> None:

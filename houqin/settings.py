@@ -7,9 +7,10 @@ construct ``Settings(...)`` themselves, as tests do.
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,9 +32,11 @@ class Settings(BaseSettings):
     base_url: str = Field(
         "http://127.0.0.1:8000", description="Public URL of the web UI, used in message links."
     )
-    secret_key: str = Field(
-        "change-me-houqin-dev-secret",
-        description="Key that signs links in messages and session cookies; set it in production.",
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that signs reminder links, session cookies and forms (32 characters or "
+        "more). Unset: the random key `houqin init` writes to <data dir>/secret_key. A new key "
+        "ends every link and session signed with the old one (docs/security.md).",
     )
     data_dir: Path = Field(
         Path("var"), description="Where photos, reports, mail files and Prefect's home go."
@@ -53,6 +56,33 @@ class Settings(BaseSettings):
         description="Worker threads per web process for database work. Fewer threads contend "
         "less for Python's GIL: 4-8 served more ticks/s than 40 (docs/benchmark.md).",
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks (10.0.0.5, 10.0.0.0/24) of reverse "
+        "proxies whose X-Forwarded-For and X-Forwarded-Proto are believed. Empty (the default): "
+        "none, not even loopback; every client is the address that connected.",
+    )
+    max_body_mb: int = Field(
+        45,
+        ge=1,
+        le=1024,
+        description="Largest request body the web UI reads, in MB (a form with up to five 8 MB "
+        "photos); a larger one is refused with 413 before it is read.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
+        return value
+
+    def proxy_networks(self) -> list[str]:
+        """The trusted proxies as a list (empty: trust no forwarded header)."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
 
 @lru_cache

@@ -90,7 +90,9 @@ def session(engine: Engine) -> Iterator[Session]:
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    """A fresh, migrated database that commands and flows reach through HOUQIN_DATABASE_URL."""
+    """A fresh, migrated database that commands and flows reach through HOUQIN_DATABASE_URL,
+    with a data directory holding its secret key: what `houqin init` leaves behind."""
+    from houqin.secret_key import ensure_key
     from houqin.settings import get_settings
 
     url = fresh_database_url(request.param, tmp_path)
@@ -100,6 +102,7 @@ def database_url(
     monkeypatch.setenv("HOUQIN_DATABASE_URL", url)
     monkeypatch.setenv("HOUQIN_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
+    ensure_key(get_settings())
     yield url
     get_settings.cache_clear()
     if request.param == "postgresql":

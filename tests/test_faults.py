@@ -37,7 +37,10 @@ class World:
         self.data_dir = data_dir
         self.engine: Engine = make_engine(url)
         self.settings = Settings(
-            database_url=url, data_dir=data_dir, secret_key="houqin-faults", _env_file=None
+            database_url=url,
+            data_dir=data_dir,
+            secret_key="houqin-faults-" + "k" * 32,
+            _env_file=None,
         )
         self.started = time.monotonic()
 

@@ -6,7 +6,15 @@ import sys
 
 import click
 
-from houqin.accounts import ROLES, create_account, get_account, set_active, set_role
+from houqin.accounts import (
+    ROLES,
+    create_account,
+    end_sessions,
+    get_account,
+    set_active,
+    set_password,
+    set_role,
+)
 from houqin.cli.context import Ctx, by_option, pass_ctx
 from houqin.people import get_person, get_school
 
@@ -47,10 +55,7 @@ def user_add(
     by: str,
 ) -> None:
     """Add a web account; the password is prompted for (or read with --password-stdin)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin)
     if person_code and not school_code:
         raise click.UsageError("--person needs --school")
     with c.unit() as s:
@@ -91,7 +96,48 @@ def user_role(c: Ctx, username: str, role: str, by: str) -> None:
 @by_option
 @pass_ctx
 def user_disable(c: Ctx, username: str, by: str) -> None:
-    """Stop an account from logging in (its sessions end at once)."""
+    """Stop an account from logging in; every session of it ends at once."""
     with c.unit() as s:
         set_active(s, get_account(s, username), False, now=c.now(None), actor=by)
     click.echo(f"account {username}: disabled")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@by_option
+@pass_ctx
+def user_password(c: Ctx, username: str, password_stdin: bool, by: str) -> None:
+    """Give an account a new password (prompted for); every session of it ends."""
+    password = _password(password_stdin)
+    with c.unit() as s:
+        set_password(s, get_account(s, username), password, now=c.now(None), actor=by)
+    click.echo(f"account {username}: new password; every session ended")
+
+
+@user.command("logout")
+@click.argument("username")
+@by_option
+@pass_ctx
+def user_logout(c: Ctx, username: str, by: str) -> None:
+    """End every session of an account (a lost phone); its password stays."""
+    with c.unit() as s:
+        end_sessions(s, get_account(s, username), now=c.now(None), actor=by)
+    click.echo(f"account {username}: every session ended")
+
+
+@user.command("enable")
+@click.argument("username")
+@by_option
+@pass_ctx
+def user_enable(c: Ctx, username: str, by: str) -> None:
+    """Let a disabled account log in again."""
+    with c.unit() as s:
+        set_active(s, get_account(s, username), True, now=c.now(None), actor=by)
+    click.echo(f"account {username}: enabled")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("password", hide_input=True, confirmation_prompt=True))

@@ -9,6 +9,7 @@ from houqin import ical as feeds
 from houqin.cli.context import Ctx, by_option, pass_ctx
 from houqin.models import Person
 from houqin.people import get_person, get_school
+from houqin.secret_key import signing_key
 
 
 @click.command()
@@ -26,12 +27,18 @@ def serve(c: Ctx, host: str | None, port: int | None, workers: int) -> None:
     """Run the web UI (uvicorn). Put it behind an HTTPS proxy and set HOUQIN_BASE_URL."""
     import uvicorn  # deliberate: the web stack is needed only by this command
 
+    from houqin.web import access_log  # deliberate: as above
     from houqin.web.app import make_app  # deliberate: as above
 
     c.engine()  # the schema is checked before the server starts, not at the first request
+    signing_key(c.settings)  # and the key, in this process, before any worker starts
     host, port = host or c.settings.web_host, port or c.settings.web_port
+    # Forwarded headers are believed only from HOUQIN_TRUSTED_PROXIES, in the app itself:
+    # uvicorn's own proxy_headers would trust any client on 127.0.0.1 (FORWARDED_ALLOW_IPS).
+    logs = access_log.log_config()
     if workers == 1:
-        uvicorn.run(make_app(c.settings), host=host, port=port, proxy_headers=True)
+        app = make_app(c.settings)
+        uvicorn.run(app, host=host, port=port, proxy_headers=False, log_config=logs)
         return
     # several processes need the app by import path; each builds its own from the settings
     uvicorn.run(
@@ -40,7 +47,8 @@ def serve(c: Ctx, host: str | None, port: int | None, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        proxy_headers=False,
+        log_config=logs,
     )
 
 

@@ -257,10 +257,17 @@ def assessment(a: Assessment, lang: str) -> Workbook:
     # The arithmetic as formulas, so the sheet recomputes if someone checks a weight or level.
     last = ws.max_row
     for r in range(2, last + 1):  # a KPI without data has no level to multiply: not scored
-        ws.cell(r, 10, f"=H{r}*F{r}/5" if ws.cell(r, 6).value is not None else w["not_scored"])
-    ws.cell(1, 10, w["arithmetic"])
-    ws.append(
-        [w["points"], None, None, None, None, None, None, f"=SUM(H2:H{last})", f"=SUM(I2:I{last})"]
+        scored = ws.cell(r, 6).value is not None
+        xlsx.put(ws, r, 10, xlsx.Formula(f"=H{r}*F{r}/5") if scored else w["not_scored"])
+    xlsx.put(ws, 1, 10, w["arithmetic"])
+    xlsx.append(
+        ws,
+        [
+            w["points"],
+            *[None] * 6,
+            xlsx.Formula(f"=SUM(H2:H{last})"),
+            xlsx.Formula(f"=SUM(I2:I{last})"),
+        ],
     )
     xlsx.table(
         wb,

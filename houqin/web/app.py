@@ -1,6 +1,6 @@
 """``make_app(settings)``: the web UI as one FastAPI application. Nothing is built at import.
 
-uvicorn --factory houqin.web.app:create_app     # or: houqin serve
+houqin serve        # or: uvicorn --factory --no-proxy-headers houqin.web.app:create_app
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from calendars import CalendarBook
 from houqin.accounts import default_hasher
 from houqin.db import make_engine
 from houqin.plan_specs import PlanTemplate
+from houqin.secret_key import signing_key
 from houqin.settings import Settings, get_settings
 from houqin.sources import load_calendars, load_plans
 from houqin.web import (
@@ -38,7 +40,7 @@ from houqin.web import (
     staff,
     ticks,
 )
-from houqin.web.middleware import RequestState
+from houqin.web.middleware import BodyLimit, RequestState
 from houqin.web.render import environment
 
 STATIC = Path(__file__).parent / "static"
@@ -69,7 +71,11 @@ class Sources:
 def make_app(
     settings: Settings, *, engine: Engine | None = None, hasher: PasswordHasher | None = None
 ) -> FastAPI:
-    """The application. Tests pass their own settings (and a cheap password hasher)."""
+    """The application. Tests pass their own settings (and a cheap password hasher).
+
+    Refuses to start (SetupError) without a secret key fit to sign with (houqin/secret_key.py).
+    """
+    signing_key(settings)
     app = FastAPI(
         title="Houqin 后勤",
         docs_url=None,
@@ -88,6 +94,9 @@ def make_app(
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestState, secure=app.state.secure)
+    app.add_middleware(BodyLimit, limit=settings.max_body_mb * 2**20)
+    if settings.proxy_networks():  # outermost: the client's address is settled first
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxy_networks())
     return app
 
 

@@ -85,8 +85,8 @@ def board(request: Request, run_id: int, viewer: User, session: DB, now: Now) ->
 @router.post("/runs/{run_id}/signoff")
 def sign_off(
     run_id: int,
-    form: Annotated[FormData, Depends(checked_form)],
     viewer: User,
+    form: Annotated[FormData, Depends(checked_form)],
     session: DB,
     now: Now,
 ) -> Response:

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from houqin import clock
-from houqin.models import Account, Person, School
+from houqin.models import Person, School
 from houqin.web import auth
 from houqin.web.errors import LoginRequired
 from houqin.web.permissions import Viewer
@@ -77,11 +77,8 @@ Now = Annotated[datetime, Depends(get_now)]
 
 
 def current_viewer(request: Request, session: DB) -> Viewer | None:
-    claim = auth.read_session(request)
-    if claim is None:
-        return None
-    account = session.get(Account, claim.account_id)
-    if account is None or not account.active or auth.fingerprint(account) != claim.fingerprint:
+    account = auth.valid_account(session, auth.read_session(request))
+    if account is None:
         return None
     person = session.get(Person, account.person_id) if account.person_id else None
     school = session.get(School, account.school_id) if account.school_id else None

@@ -100,7 +100,7 @@ def preview(
 
 
 @router.post("/launch")
-def do_launch(request: Request, form: Form, viewer: User, session: DB, now: Now) -> Response:
+def do_launch(request: Request, viewer: User, form: Form, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
     plan = _template(request, forms.text(form, "template", required=True, max_len=64))
     period = forms.text(
@@ -145,7 +145,7 @@ def people(request: Request, viewer: User, session: DB) -> Response:
 
 
 @router.post("/people/bind")
-def bind(request: Request, form: Form, viewer: User, session: DB, now: Now) -> Response:
+def bind(request: Request, viewer: User, form: Form, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
     role = forms.text(form, "role", required=True, max_len=64, label=Bilingual("角色", "Role"))
     if role not in _roles(plans=_plans(request)):
@@ -165,7 +165,7 @@ def _managed_item(session: Session, viewer: Viewer, item_id: int) -> Any:
 
 
 @router.post("/items/{item_id}/reassign")
-def do_reassign(item_id: int, form: Form, viewer: User, session: DB, now: Now) -> Response:
+def do_reassign(item_id: int, viewer: User, form: Form, session: DB, now: Now) -> Response:
     item = _managed_item(session, viewer, item_id)
     code = forms.text(
         form, "to", required=True, max_len=64, label=Bilingual("新负责人", "New owner")
@@ -187,7 +187,7 @@ def do_reassign(item_id: int, form: Form, viewer: User, session: DB, now: Now) -
 
 
 @router.post("/items/{item_id}/waive")
-def do_waive(item_id: int, form: Form, viewer: User, session: DB, now: Now) -> Response:
+def do_waive(item_id: int, viewer: User, form: Form, session: DB, now: Now) -> Response:
     item = _managed_item(session, viewer, item_id)
     reason = forms.text(
         form,

@@ -61,8 +61,8 @@ def calendar_page(request: Request, viewer: User, session: DB) -> Response:
 @router.post("/calendar")
 def calendar_action(
     request: Request,
-    form: Annotated[FormData, Depends(checked_form)],
     viewer: User,
+    form: Annotated[FormData, Depends(checked_form)],
     session: DB,
     now: Now,
 ) -> Response:

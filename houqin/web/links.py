@@ -25,7 +25,7 @@ from houqin.bilingual import Bilingual
 from houqin.items import open_dependencies
 from houqin.links import LinkClaim, LinkError, read_token, use_token
 from houqin.models import Item, Person, PlanRun, UsedLink
-from houqin.web.csrf import checked_form
+from houqin.web.csrf import checked_upload
 from houqin.web.deps import DB, Now
 from houqin.web.errors import WebError
 from houqin.web.render import render
@@ -34,10 +34,15 @@ from houqin.web.shared import complete
 router = APIRouter()
 
 
-def _claimed(
-    request: Request, session: Session, token: str, now: datetime
-) -> tuple[LinkClaim, Item, Person]:
-    claim = read_token(request.app.state.settings, token, now=now)
+def signed_claim(request: Request, token: str, now: Now) -> LinkClaim:
+    """The link's signature and age, checked before a byte of its form is read."""
+    return read_token(request.app.state.settings, token, now=now)
+
+
+SignedLink = Annotated[LinkClaim, Depends(signed_claim)]
+
+
+def _claimed(session: Session, claim: LinkClaim) -> tuple[Item, Person]:
     row = session.execute(
         select(Item, Person)
         .join(Item.run)
@@ -60,7 +65,7 @@ def _claimed(
             status=410,
             back="/login",
         )
-    return claim, item, person
+    return item, person
 
 
 def _used() -> WebError:
@@ -84,8 +89,8 @@ def _page(session: Session, item: Item, now: datetime) -> dict[str, Any]:
 
 
 @router.get("/l/{token}")
-def open_link(request: Request, token: str, session: DB, now: Now) -> Response:
-    claim, item, person = _claimed(request, session, token, now)
+def open_link(request: Request, token: str, claim: SignedLink, session: DB, now: Now) -> Response:
+    item, person = _claimed(session, claim)
     if session.scalar(select(UsedLink.id).where(UsedLink.nonce == claim.nonce)) is not None:
         raise _used()
     page = _page(session, item, now)
@@ -96,11 +101,12 @@ def open_link(request: Request, token: str, session: DB, now: Now) -> Response:
 def tick_by_link(
     request: Request,
     token: str,
-    form: Annotated[FormData, Depends(checked_form)],
+    claim: SignedLink,
+    form: Annotated[FormData, Depends(checked_upload)],
     session: DB,
     now: Now,
 ) -> Response:
-    claim, item, person = _claimed(request, session, token, now)
+    item, person = _claimed(session, claim)
     try:
         use_token(session, claim, now=now)  # a concurrent second use waits here, then fails
     except LinkError:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from houqin.accounts import authenticate
+from houqin.accounts import authenticate, end_sessions
 from houqin.bilingual import Bilingual
 from houqin.web import auth, forms
 from houqin.web.csrf import checked_form
@@ -18,6 +18,11 @@ from houqin.web.permissions import Viewer
 from houqin.web.render import render
 
 router = APIRouter()
+SESSION_ENDED = Bilingual(
+    "您的登录已结束（已在某处退出、更改了密码或账号已停用），请重新登录。",
+    "Your session has ended (logged out somewhere, a new password, or the account was "
+    "disabled). Please log in again.",
+)
 HOME = {
     "staff": "/my",
     "supervisor": "/my",
@@ -47,7 +52,18 @@ def login_page(
 ) -> Response:
     if viewer is not None:
         return RedirectResponse(_safe_next(next) or HOME[viewer.role], status_code=303)
-    return render(request, "login.html.j2", next=_safe_next(next) or "", error=None, username="")
+    ended = request.cookies.get(auth.COOKIE) is not None  # a cookie, but no session any more
+    page = render(
+        request,
+        "login.html.j2",
+        next=_safe_next(next) or "",
+        error=None,
+        username="",
+        notice=SESSION_ENDED if ended else None,
+    )
+    if ended:
+        page.headers.append("set-cookie", auth.logout_cookie(request))
+    return page
 
 
 @router.post("/login")
@@ -90,15 +106,23 @@ def login(
             next=target or "",
             username=username,
             error=("用户名或密码不正确。", "Wrong username or password."),
+            notice=None,
         )
-    session.flush()  # a rehashed password changes the fingerprint the cookie carries
     response = RedirectResponse(target or HOME[account.role], status_code=303)
     response.headers.append("set-cookie", auth.session_cookie(request, account))
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, form: Annotated[FormData, Depends(checked_form)]) -> Response:
+def logout(
+    request: Request, form: Annotated[FormData, Depends(checked_form)], session: DB, now: Now
+) -> Response:
+    """Ends every session of the account, not only this browser's: a copied cookie too."""
+    account = auth.valid_account(session, auth.read_session(request))
+    if account is not None:
+        end_sessions(
+            session, account, now=now, actor=account.username, ip=auth.client_address(request)
+        )
     response = RedirectResponse("/login", status_code=303)
     response.headers.append("set-cookie", auth.logout_cookie(request))
     return response

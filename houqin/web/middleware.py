@@ -1,6 +1,7 @@
-"""Per-request state set before any route runs: the CSRF secret, the language, safe headers.
+"""What every request goes through before a route: its CSRF secret, language and safe headers
+(``RequestState``), and the cap on its body (``BodyLimit``).
 
-A plain ASGI middleware (not BaseHTTPMiddleware) so uploads stream through untouched.
+Plain ASGI middleware (not BaseHTTPMiddleware) so uploads stream through untouched.
 """
 
 from __future__ import annotations
@@ -84,3 +85,82 @@ def _cookies(scope: Scope) -> dict[str, str]:
             except Exception:  # a malformed cookie header is treated as no cookies
                 continue
     return {k: m.value for k, m in jar.items()}
+
+
+BODY_LIMIT = "houqin.body_limit"  # key in the request's state: the bytes it may still send
+
+
+class BodyTooLarge(Exception):
+    """More of a request body arrived than its limit allows."""
+
+
+class BodyLimit:
+    """Caps every request body; a body over the cap is never read.
+
+    The body is counted as it arrives: past the limit (the ``max_body_mb`` setting, or less where
+    a route sets ``state[BODY_LIMIT]``) the app's next read raises ``BodyTooLarge``.
+
+    A request refused before its body was read (no login, another site's form, a declared size
+    over the limit) is answered at once. What then happens to the unread body: one within the
+    limit is left for the server to read and discard, so the person's browser, still sending,
+    gets to show the answer (a connection closed under it shows only "reset"); one over the
+    limit, or of unknown length, gets ``Connection: close`` and is never read.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        state[BODY_LIMIT] = self.limit
+        declared = _declared_length(scope)
+        received, finished, started = 0, declared == 0, False
+
+        def limit() -> int:
+            return min(int(state[BODY_LIMIT]), self.limit)
+
+        async def counted() -> Message:
+            nonlocal received, finished
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit():
+                    raise BodyTooLarge()
+                finished = not message.get("more_body", False)
+            return message
+
+        async def closing(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                unbounded = declared is None or declared > limit() or received > limit()
+                if not finished and unbounded:
+                    message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            await send(message)
+
+        try:
+            await self.app(scope, counted, closing)
+        except BodyTooLarge:
+            if started:
+                raise
+            await closing({"type": "http.response.start", "status": 413, "headers": PLAIN})
+            await send({"type": "http.response.body", "body": TOO_LARGE})
+
+
+PLAIN = [(b"content-type", b"text/plain; charset=utf-8")]
+TOO_LARGE = (
+    "请求内容太大，未做任何更改。\nThe request is too large; nothing was changed.\n".encode()
+)
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """The body's Content-Length; None if it has none (chunked) or a malformed one."""
+    headers = dict(scope.get("headers", []))
+    value = headers.get(b"content-length")
+    if value is None:
+        return None if b"transfer-encoding" in headers else 0
+    return int(value) if value.isdigit() else None

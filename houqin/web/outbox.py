@@ -71,8 +71,8 @@ def _delivery(session: Session, viewer: Viewer, delivery_id: int) -> Delivery:
 @router.post("/outbox/{delivery_id}/resend")
 def resend(
     delivery_id: int,
-    form: Annotated[FormData, Depends(checked_form)],
     viewer: User,
+    form: Annotated[FormData, Depends(checked_form)],
     session: DB,
     now: Now,
 ) -> Response:

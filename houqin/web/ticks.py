@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from houqin.items import tick, untick
 from houqin.models import Item, Person
 from houqin.web import forms
-from houqin.web.csrf import checked_form
+from houqin.web.csrf import checked_form, checked_upload
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import BadInput, WebError
 from houqin.web.permissions import can_work_item, require
@@ -23,6 +23,7 @@ from houqin.web.shared import complete, must_be_open, readable_item, settle
 
 router = APIRouter()
 Form = Annotated[FormData, Depends(checked_form)]
+Upload = Annotated[FormData, Depends(checked_upload)]
 
 
 def _workable(session: Session, viewer: User, item_id: int) -> tuple[Item, Person]:
@@ -35,7 +36,7 @@ def _workable(session: Session, viewer: User, item_id: int) -> tuple[Item, Perso
 
 @router.post("/items/{item_id}/steps/{step}")
 def toggle_step(
-    item_id: int, step: int, form: Form, viewer: User, session: DB, now: Now
+    item_id: int, step: int, viewer: User, form: Form, session: DB, now: Now
 ) -> Response:
     item, by = _workable(session, viewer, item_id)
     must_be_open(item)
@@ -51,7 +52,7 @@ def toggle_step(
 
 @router.post("/items/{item_id}/tick")
 def tick_item(
-    request: Request, item_id: int, form: Form, viewer: User, session: DB, now: Now
+    request: Request, item_id: int, viewer: User, form: Upload, session: DB, now: Now
 ) -> Response:
     item, by = _workable(session, viewer, item_id)
     complete(request, session, item, by, form, now)
@@ -59,7 +60,7 @@ def tick_item(
 
 
 @router.post("/items/{item_id}/untick")
-def untick_item(item_id: int, form: Form, viewer: User, session: DB, now: Now) -> Response:
+def untick_item(item_id: int, viewer: User, form: Form, session: DB, now: Now) -> Response:
     item, by = _workable(session, viewer, item_id)
     if item.status != "done":
         raise WebError(

@@ -6,6 +6,7 @@ Chromium through Playwright (one browser per test session; never ``playwright in
 from __future__ import annotations
 
 import re
+import secrets
 import socket
 import threading
 import time
@@ -64,29 +65,6 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     }
 
 
-@dataclass
-class Live:
-    """A running server: its URL, app, settings and engine (to arrange and to check)."""
-
-    url: str
-    app: FastAPI
-    settings: Settings
-    engine: Engine
-    world: World
-
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=20)
-
-
-@pytest.fixture
-def seed_history() -> bool:
-    """Override in a module to start with some items done (with photos), as the screenshots do."""
-    return False
-
-
 class Switch:
     """The ASGI app the session's server runs: it forwards to the current test's own app, so
     each test gets a fresh ``make_app`` over a fresh database without restarting uvicorn."""
@@ -103,13 +81,51 @@ class Switch:
         await self.app(scope, receive, send)
 
 
+@dataclass
+class Live:
+    """A running server: its URL, app, settings and engine (to arrange and to check)."""
+
+    url: str
+    app: FastAPI
+    settings: Settings
+    engine: Engine
+    world: World
+    switch: Switch
+
+    def reconfigure(self, **changes: Any) -> None:
+        """Serve a new app over the same database with some settings changed (as a restart
+        with other HOUQIN_* variables would)."""
+        self.settings = self.settings.model_copy(update=changes)
+        app = make_app(self.settings, engine=self.engine, hasher=FAST_HASHER)
+        app.dependency_overrides.update(self.app.dependency_overrides)
+        self.app = self.switch.app = app
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, follow_redirects=False, timeout=20)
+
+
+@pytest.fixture
+def seed_history() -> bool:
+    """Override in a module to start with some items done (with photos), as the screenshots do."""
+    return False
+
+
 @contextmanager
 def serving(app: Any, *, lifespan: str = "on") -> Iterator[str]:
     """``app`` served by uvicorn on 127.0.0.1 (a free port, its own thread); yields its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
-        app, log_level="warning", lifespan=lifespan, ws="none", http="h11", access_log=False
+        app,
+        log_level="warning",
+        lifespan=lifespan,
+        ws="none",
+        http="h11",
+        access_log=False,
+        proxy_headers=False,  # as `houqin serve`: forwarded headers are the app's to believe
     )
     uvi = uvicorn.Server(config)
     thread = threading.Thread(target=uvi.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -149,13 +165,17 @@ def live(
     with Session(engine) as s, s.begin():
         world = seed(s, templates, book, history=data_dir if seed_history else None)
     settings = Settings(
-        database_url=database_url, base_url=url, data_dir=data_dir, secret_key="web-test-secret"
+        database_url=database_url,
+        base_url=url,
+        data_dir=data_dir,
+        secret_key=secrets.token_urlsafe(32),
+        _env_file=None,
     )
     app = make_app(settings, engine=engine, hasher=FAST_HASHER)
     app.dependency_overrides[get_now] = lambda: NOW  # 2026-11-23 09:00 in Shanghai
     switch.app = app
     try:
-        yield Live(url, app, settings, engine, world)
+        yield Live(url, app, settings, engine, world, switch)
     finally:
         switch.app = None
         engine.dispose()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
 from houqin.models import AuditEvent, Delivery, Item
 from houqin.web import board, head, ical, links, login, outbox, review, staff, ticks
-from houqin.web.csrf import checked_form
+from houqin.web.csrf import checked_form, checked_upload
+from houqin.web.deps import require_viewer
+from houqin.web.links import signed_claim
 from tests.web.conftest import Live, form_token, logged_in
 
 
@@ -23,16 +26,42 @@ def revision(live: Live, item_id: int) -> tuple[str, int, int]:
         return item.status, item.revision, item.owner_id
 
 
+POSTS = [
+    route
+    for module in (board, head, ical, links, login, outbox, review, staff, ticks)
+    for route in module.router.routes
+    if isinstance(route, APIRoute) and "POST" in route.methods
+]
+FORMS = (checked_form, checked_upload)
+
+
+def calls_in_order(dependant: Dependant) -> list[object]:
+    """What FastAPI calls for a route, in its order: each dependency after its own."""
+    calls: list[object] = []
+    for sub in dependant.dependencies:
+        calls += [*calls_in_order(sub), sub.call]
+    return calls
+
+
 def test_every_post_route_checks_the_csrf_token() -> None:
-    posts = [
-        route
-        for module in (board, head, ical, links, login, outbox, review, staff, ticks)
-        for route in module.router.routes
-        if isinstance(route, APIRoute) and "POST" in route.methods
-    ]
-    assert len(posts) >= 12
-    for route in posts:
-        assert checked_form in [d.call for d in route.dependant.dependencies], route.path
+    assert len(POSTS) >= 12
+    for route in POSTS:
+        assert any(f in [d.call for d in route.dependant.dependencies] for f in FORMS), route.path
+
+
+def test_only_the_routes_that_take_photos_accept_multipart() -> None:
+    uploads = {r.path for r in POSTS if checked_upload in calls_in_order(r.dependant)}
+    assert uploads == {"/items/{item_id}/tick", "/l/{token}"}
+
+
+def test_every_post_route_knows_who_is_asking_before_it_reads_the_form() -> None:
+    """The login (or the reminder link) is checked first: a stranger's body is never parsed."""
+    for route in POSTS:
+        calls = calls_in_order(route.dependant)
+        form_at = next(i for i, call in enumerate(calls) if call in FORMS)
+        if route.path in ("/login", "/logout"):
+            continue  # whoever is asking: small urlencoded forms only
+        assert {require_viewer, signed_claim} & set(calls[:form_at]), route.path
 
 
 def test_pages_need_a_login(live: Live) -> None:
