@@ -22,6 +22,7 @@ from houqin.db import make_engine, unit_of_work
 from houqin.delivery import LedgerUnavailable
 from houqin.migrate import upgrade
 from houqin.models import Delivery, Item
+from houqin.secret_key import ensure_key
 from houqin.settings import Settings
 from tests import faults
 from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database
@@ -36,12 +37,9 @@ class World:
         self.url = url
         self.data_dir = data_dir
         self.engine: Engine = make_engine(url)
-        self.settings = Settings(
-            database_url=url,
-            data_dir=data_dir,
-            secret_key="houqin-faults-" + "k" * 32,
-            _env_file=None,
-        )
+        # the key in the data directory, as after houqin init: the sender subprocesses read it
+        self.settings = Settings(database_url=url, data_dir=data_dir, _env_file=None)
+        ensure_key(self.settings)
         self.started = time.monotonic()
 
     def deliver(self, day: str = T3, hhmm: str = "07:30"):  # type: ignore[no-untyped-def]
