@@ -33,9 +33,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from houqin import digests, messages, outbox, school_settings
+from houqin.errors import SetupError
 from houqin.leadership import leaders
 from houqin.models import Delivery, Person, School
 from houqin.school_settings import SchoolSettingsError
+from houqin.secret_key import signing_key
 from houqin.settings import Settings
 from notifications.channels import Channel, DeliveryError, batch
 from notifications.message import Message
@@ -132,7 +134,10 @@ def deliver(
     monotonic: Callable[[], float] = time.monotonic,
 ) -> DeliverReport:
     """Send every message that is due (see the module doc); raises ``LedgerUnavailable`` only
-    when the ledger stays unreachable, saying what is left where."""
+    when the ledger stays unreachable, saying what is left where, and ``SetupError`` before
+    anything is claimed when the key that signs the messages' links is unusable (an
+    installation problem fails the run, not each message)."""
+    signing_key(settings)
     report = DeliverReport()
     with ExitStack() as stack:
         # plain UTC: pendulum's arithmetic cost more than a message's SQL (bench/delivery.py)
@@ -219,7 +224,7 @@ def _send_batch(run: _Run, batch: list[_Claimed]) -> None:
         done, last = last, None
         try:
             started = _advance(run, done, claimed)
-        except LedgerUnavailable:
+        except (LedgerUnavailable, SetupError):
             raise
         except Exception as exc:  # noqa: BLE001 - composing one message failed: nothing was sent
             if done is not None:

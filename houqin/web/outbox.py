@@ -91,8 +91,8 @@ def resend(
 @router.post("/outbox/{delivery_id}/delivered")
 def delivered(
     delivery_id: int,
+    viewer: User,  # before the form: nobody's body is parsed before their login is known
     form: Annotated[FormData, Depends(checked_form)],
-    viewer: User,
     session: DB,
     now: Now,
 ) -> Response:
