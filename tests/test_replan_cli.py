@@ -94,3 +94,24 @@ def test_check_counts_notice_lists_and_replan_applies_once(
     assert "0 of 30 open items re-planned" in out
     assert counts(database_url) == (0, 30)
     assert "0 of 30 open items would move" in run(capsys, "calendar", "check")
+
+
+def test_the_sweeps_reminder_task_replans_an_edited_calendar_first(
+    launched: Path, database_url: str
+) -> None:
+    from tasks.sweep import plan_reminders
+
+    now = NOW.add(days=1)
+    plan_reminders.fn(now, None)
+    assert counts(database_url) == (30, 0)  # files unchanged since the launch: nothing moves
+    path = launched / "2026-2027.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "    status: provisional\n", "    status: official\n", 1
+    )
+    path.write_text(
+        text.replace("gaokao: {start: 2027-06-07", "gaokao: {start: 2027-06-08"), encoding="utf-8"
+    )
+    plan_reminders.fn(now, None)
+    assert counts(database_url) == (0, 30)
+    plan_reminders.fn(now, None)
+    assert counts(database_url) == (0, 30)  # once
