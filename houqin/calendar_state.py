@@ -1,6 +1,6 @@
 """The calendar files deadlines were last planned from, kept by content in the ledger.
 
-A launch or a re-plan records the files' texts when they differ from the newest snapshot. The
+The first launch records the files' texts; a full re-plan records them again when they differ. The
 sweep compares the files' digest with it to notice an edited calendar by itself (not by file
 times, which a copy or a checkout changes), and a re-plan rebuilds the earlier calendar from it
 to name the field that moved a deadline.
@@ -54,6 +54,14 @@ def remember(session: Session, book: CalendarBook, now: datetime) -> bool:
     session.add(CalendarSnapshot(digest=found, files=files, taken_at=now))
     session.flush()
     return True
+
+
+def baseline(session: Session, book: CalendarBook, now: datetime) -> None:
+    """The first snapshot, when the ledger has none. Later ones come only from a full re-plan:
+    a launch after an edit must not hide the edit from the sweep (the runs launched before it
+    still need re-planning)."""
+    if latest(session) is None:
+        remember(session, book, now)
 
 
 def book_of(snapshot: CalendarSnapshot | None) -> CalendarBook | None:

@@ -227,7 +227,7 @@ def launch(
         items=len(rows),
         flow_run_id=flow_run_id,
     )
-    calendar_state.remember(session, book, now)  # what a later re-plan compares with
+    calendar_state.baseline(session, book, now)  # what a later re-plan compares with
     provisional = sum(p.due_provisional for p in planned)
     note = f"; {provisional} deadlines provisional (日期暂定)" if provisional else ""
     return LaunchResult(

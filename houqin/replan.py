@@ -126,7 +126,7 @@ def follow_calendar(session: Session, *, book: CalendarBook, now: datetime) -> R
     were last planned. A ledger with no snapshot yet (launched before snapshots) takes one as its
     baseline; ``houqin replan`` by hand covers an edit made before that."""
     if calendar_state.latest(session) is None:
-        calendar_state.remember(session, book, now)
+        calendar_state.baseline(session, book, now)
         return None
     if not calendar_state.changed(session, book):
         return None

@@ -55,7 +55,7 @@ def local_day(at: object) -> str:
 @pytest.fixture
 def launched(session: Session, templates, tmp_path: Path):  # type: ignore[no-untyped-def]
     directory = copy_calendars(tmp_path)
-    people = staff_school(session, extra_roles=("exam_patrol",))
+    people = staff_school(session, extra_roles=("exam_patrol", "retail_manager"))
     result = launch(
         session,
         template=templates["gaokao_security"],
@@ -194,3 +194,23 @@ def test_the_sweep_step_replans_when_the_files_change_by_content(
         )
     ).one()
     assert event.actor == "sweep"
+
+
+def test_a_launch_after_an_edit_does_not_hide_the_edit_from_the_sweep(
+    session: Session, launched, templates
+) -> None:
+    book = enter_notice_and_move_gaokao(launched["dir"])
+    launch(
+        session,
+        template=templates["quality_service_month"],
+        school=launched["people"]["school"],
+        period="2026-2027/1",
+        book=book,
+        by="zhang",
+        now=NOW,
+    )
+    report = follow_calendar(session, book=book, now=NOW)
+    assert report is not None
+    assert {m.plan for m in report.moves} == {"gaokao_security"}
+    session.refresh(launched["three"])
+    assert local_day(launched["three"].due_at) == "2027-06-03"
