@@ -88,6 +88,10 @@ def test_head_pastes_the_notice_previews_days_and_moves_then_confirms(
     expect(page.locator("[role=status]").first).to_contain_text("已录入 2027 年放假安排")
     expect(page.locator("[role=status]").first).to_contain_text("30 项事项已重新计划")
     expect(page.locator("#moved tbody tr")).to_have_count(30)
+    page.locator("#moved tbody tr a").first.click()
+    history = page.locator(".history")
+    expect(history).to_contain_text("按校历调整了截止日期")
+    expect(history).to_contain_text("holiday_arrangements.2027.status: provisional → official")
     desk.close()
 
     held = load_book(directory).arrangement(2027)
