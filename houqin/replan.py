@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from calendars import CalendarBook
-from houqin import audit, calendar_state, school_settings
+from houqin import calendar_state, school_settings
 from houqin.due_rules import DueRule
 from houqin.errors import UserError
 from houqin.launch import plan_items
@@ -114,8 +114,7 @@ def replan(
                 f"{run.school.code} {run.template_key} {run.period}: not re-planned: {exc}"
             )
     if apply:
-        for move in report.moves:
-            _apply(session, move, now=now, by=by, report=report)
+        _apply(session, report.moves, now=now, by=by, report=report)
         if school is None and period is None:  # every run follows these files now
             calendar_state.remember(session, book, now)
     return report
@@ -297,87 +296,144 @@ def _workday(book: CalendarBook, d: date) -> bool | None:
         return None
 
 
-def _apply(session: Session, move: Move, *, now: datetime, by: str, report: ReplanReport) -> None:
-    done = session.execute(
-        update(Item)
-        .where(Item.id == move.item_id, Item.revision == move.revision, Item.status == "open")
-        .values(
-            due_at=move.new_at,
-            due_provisional=move.new_provisional,
-            revision=Item.revision + 1,
+_I = cast(Table, Item.__table__)
+_O = cast(Table, Outbox.__table__)
+_CHUNK = 1000  # ids per IN (...) list
+
+
+def _apply(
+    session: Session, moves: list[Move], *, now: datetime, by: str, report: ReplanReport
+) -> None:
+    """Set every move, in batches: a conditional UPDATE per item (a race is named and left for
+    the next run), then the audit events, the withdrawals and the owners' lines in bulk."""
+    done: list[Move] = []
+    for m in moves:  # one statement, compiled once; its row count says whether the row was
+        # still as read (executemany would not say which rows)
+        changed = session.execute(
+            _MOVE,
+            {
+                "iid": m.item_id,
+                "seen": m.revision,
+                "due": m.new_at,
+                "provisional": m.new_provisional,
+                "next": m.revision + 1,
+            },
         )
-        .execution_options(synchronize_session="fetch")
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        report.skipped.append(f"item {move.item_id} changed meanwhile; run houqin replan again")
+        if changed.rowcount == 1:  # type: ignore[attr-defined]
+            done.append(m)
+        else:
+            report.skipped.append(f"item {m.item_id} changed meanwhile; run houqin replan again")
+    if not done:
         return
-    audit.record(
-        session,
-        actor=by,
-        action=ACTION,
-        at=now,
-        school_id=move.school_id,
-        run_id=move.run_id,
-        item_id=move.item_id,
-        old=move.old_at.isoformat(),
-        new=move.new_at.isoformat(),
-        old_provisional=move.old_provisional,
-        new_provisional=move.new_provisional,
-        cause=list(move.causes),
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "at": now,
+                "actor": by,
+                "action": ACTION,
+                "school_id": m.school_id,
+                "run_id": m.run_id,
+                "item_id": m.item_id,
+                "details": {
+                    "old": m.old_at.isoformat(),
+                    "new": m.new_at.isoformat(),
+                    "old_provisional": m.old_provisional,
+                    "new_provisional": m.new_provisional,
+                    "cause": list(m.causes),
+                },
+            }
+            for m in done
+        ],
     )
-    if move.moved:
-        _withdraw_and_tell(session, move, now=now, report=report)
+    _withdraw_and_tell(session, [m for m in done if m.moved], now=now, report=report)
+    session.expire_all()  # items loaded before the UPDATEs read their new deadlines again
 
 
 def _withdraw_and_tell(
-    session: Session, move: Move, *, now: datetime, report: ReplanReport
+    session: Session, moves: list[Move], *, now: datetime, report: ReplanReport
 ) -> None:
-    """Reminders still waiting for the old deadline are withdrawn (kept, shown by ``houqin
-    outbox``; their de-duplication key freed so the sweep plans the step again), and the owner
-    gets one "moved" line: a second move before it is sent replaces it, keeping the date the
-    owner last knew."""
-    school = session.get(School, move.school_id)
-    assert school is not None
-    zone = school_settings.zone(school)
-    known = move.old_at.astimezone(zone).date()
-    waiting = session.scalars(
-        select(Outbox).where(
-            Outbox.item_id == move.item_id,
-            Outbox.status == "pending",
-            Outbox.delivery_id.is_(None),
-        )
-    ).all()
-    why = (
-        f"withdrawn: deadline moved {known} → {move.new_at.astimezone(zone).date()} (houqin replan)"
+    """Reminders still waiting for an old deadline are withdrawn (kept, with why, counted by
+    ``houqin outbox``; their de-duplication key freed so the sweep plans the step again), and
+    each owner gets one "moved" line per item: a second move before it is sent replaces it,
+    keeping the date the owner last knew."""
+    if not moves:
+        return
+    schools = {
+        s.id: s
+        for s in session.scalars(select(School).where(School.id.in_({m.school_id for m in moves})))
+    }
+    zones = {i: school_settings.zone(s) for i, s in schools.items()}  # checked in _run_moves
+    known = {m.item_id: m.old_at.astimezone(zones[m.school_id]).date() for m in moves}
+    by_item = {m.item_id: m for m in moves}
+    ids = sorted(by_item)
+    withdrawn: list[dict[str, Any]] = []
+    for lo in range(0, len(ids), _CHUNK):
+        waiting = session.execute(
+            select(_O.c.id, _O.c.item_id, _O.c.kind, _O.c.dedup_key).where(
+                _O.c.item_id.in_(ids[lo : lo + _CHUNK]),
+                _O.c.status == "pending",
+                _O.c.delivery_id.is_(None),
+            )
+        ).all()
+        for row_id, item_id, kind, key in waiting:
+            move = by_item[item_id]
+            zone = zones[move.school_id]
+            was, new = move.old_at.astimezone(zone).date(), move.new_at.astimezone(zone).date()
+            if kind.startswith(f"{MOVED}:"):  # not yet told: tell the date the owner knew
+                known[item_id] = min(known[item_id], date.fromisoformat(kind.partition(":")[2]))
+            else:
+                report.withdrawn += 1
+            withdrawn.append(
+                {
+                    "row": row_id,
+                    "why": f"withdrawn: deadline moved {was} → {new} (houqin replan)",
+                    "key": f"{key}:withdrawn:{row_id}"[:200],
+                }
+            )
+    if withdrawn:
+        session.execute(_WITHDRAW, withdrawn)
+    send_at: dict[int, datetime] = {}
+    for school_id, school in schools.items():
+        try:
+            send_at[school_id] = school_settings.quiet_until(now, school)
+        except SchoolSettingsError:
+            send_at[school_id] = now
+    session.execute(
+        insert(Outbox),
+        [
+            {
+                "dedup_key": f"{m.item_id}:{MOVED}:{m.revision + 1}:{m.owner_id}",
+                "school_id": m.school_id,
+                "recipient_id": m.owner_id,
+                "item_id": m.item_id,
+                "kind": f"{MOVED}:{known[m.item_id].isoformat()}",
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": send_at[m.school_id],
+            }
+            for m in moves
+        ],
     )
-    for row in waiting:
-        if row.kind.startswith(f"{MOVED}:"):
-            known = date.fromisoformat(row.kind.partition(":")[2])
-        row.status = "withdrawn"
-        row.last_error = why
-        row.dedup_key = f"{row.dedup_key}:withdrawn:{row.id}"[:200]
-        report.withdrawn += not row.kind.startswith(f"{MOVED}:")
-    session.flush()
-    try:
-        send_at = school_settings.quiet_until(now, school)
-    except SchoolSettingsError:
-        send_at = now
-    revision = session.scalar(select(Item.revision).where(Item.id == move.item_id))
-    session.add(
-        Outbox(
-            dedup_key=f"{move.item_id}:{MOVED}:{revision}:{move.owner_id}",
-            school_id=move.school_id,
-            recipient_id=move.owner_id,
-            item_id=move.item_id,
-            kind=f"{MOVED}:{known.isoformat()}",
-            status="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=send_at,
-        )
+    report.told += len(moves)
+
+
+# by primary key: compiled once, run per item (_MOVE) or as one executemany (_WITHDRAW)
+_MOVE = (
+    update(_I)
+    .where(_I.c.id == bindparam("iid"), _I.c.revision == bindparam("seen"), _I.c.status == "open")
+    .values(
+        due_at=bindparam("due"),
+        due_provisional=bindparam("provisional"),
+        revision=bindparam("next"),
     )
-    session.flush()
-    report.told += 1
+)
+_WITHDRAW = (
+    update(_O)
+    .where(_O.c.id == bindparam("row"))
+    .values(status="withdrawn", last_error=bindparam("why"), dedup_key=bindparam("key"))
+)
 
 
 def recent(session: Session, *, school_id: int | None = None, limit: int = 200) -> list[Any]:
