@@ -92,6 +92,8 @@ def test_check_counts_notice_lists_and_replan_applies_once(
 
     out = run(capsys, "replan")
     assert "0 of 30 open items re-planned" in out
+    assert main(["replan", "--school", "dmeo"]) == 2
+    assert "no school 'dmeo'" in capsys.readouterr().err
     assert counts(database_url) == (0, 30)
     assert "0 of 30 open items would move" in run(capsys, "calendar", "check")
 

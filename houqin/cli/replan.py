@@ -8,6 +8,7 @@ import click
 
 from houqin.bilingual import pick
 from houqin.cli.context import Ctx, by_option, pass_ctx, today_option
+from houqin.people import get_school
 from houqin.replan import Move, ReplanReport, replan
 from houqin.sources import load_calendars
 from notifications.render import format_deadline
@@ -30,6 +31,8 @@ def replan_command(
 ) -> None:
     """Re-plan open items after a calendar change (new deadlines, 暂定 cleared, owners told)."""
     with c.unit() as s:
+        if school is not None:
+            get_school(s, school)  # a mistyped code is an error, not "nothing to move"
         report = replan(
             s,
             book=load_calendars(c.settings),
