@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pendulum
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -99,21 +100,23 @@ def test_check_counts_notice_lists_and_replan_applies_once(
 
 
 def test_the_sweeps_reminder_task_replans_an_edited_calendar_first(
-    launched: Path, database_url: str
+    launched: Path, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tasks.sweep import plan_reminders
 
-    now = NOW.add(days=1)
-    plan_reminders.fn(now, None)
+    june1 = pendulum.datetime(2027, 6, 1, 7, 30, tz="Asia/Shanghai")
+    plan_reminders.fn(june1, None)  # T-1 of the 06-02 items, T-3 of the 06-04 ones, ...
     assert counts(database_url) == (30, 0)  # files unchanged since the launch: nothing moves
     path = launched / "2026-2027.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "    status: provisional\n", "    status: official\n", 1
-    )
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    status: provisional\n", "    status: official\n", 1)
     path.write_text(
         text.replace("gaokao: {start: 2027-06-07", "gaokao: {start: 2027-06-08"), encoding="utf-8"
     )
-    plan_reminders.fn(now, None)
+    planned = plan_reminders.fn(june1, None)
     assert counts(database_url) == (0, 30)
-    plan_reminders.fn(now, None)
+    assert planned.written > 0  # the new deadlines' reminders, planned in the same sweep
+    out = run(capsys, "outbox")
+    assert "reminders withdrawn: their deadline moved with the calendar" in out
+    plan_reminders.fn(june1, None)
     assert counts(database_url) == (0, 30)  # once
