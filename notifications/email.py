@@ -13,7 +13,7 @@ import re
 import secrets
 import smtplib
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from email.encoders import encode_base64
 from email.errors import HeaderParseError
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from notifications.channels import ConfigReader, DeliveryError
+from notifications.channels import ConfigReader, DeliveryError, Withheld
 from notifications.message import Message
 
 if TYPE_CHECKING:
@@ -89,8 +89,18 @@ class _HandOver(smtplib.SMTP):
 
     handed_over = False
     _in_data = False
+    gate: Callable[[], None] | None = None
 
     def data(self, msg: Buffer | str) -> tuple[int, bytes]:
+        if self.gate is not None:  # the envelope is accepted; the message waits for its gate
+            try:
+                self.gate()
+            except Exception as exc:
+                try:
+                    self.rset()  # the session stays usable for the next message
+                except (OSError, smtplib.SMTPException):
+                    self.close()
+                raise Withheld(str(exc)) from exc
         self._in_data = True
         try:
             return super().data(msg)
@@ -229,6 +239,13 @@ class EmailChannel:
 
     def send(self, message: Message) -> None:
         """Send ``message``; inside ``batch()`` over the connection kept from the last one."""
+        self.send_gated(message, None)
+
+    def send_gated(self, message: Message, gate: Callable[[], None] | None) -> None:
+        """``send``, with ``gate`` called once the server has accepted the envelope (MAIL and
+        RCPT) and before the DATA command: it returns to let the message go, or raises to
+        stop it (``Withheld``, nothing handed over, the session reset). The outbox commits
+        "sending" meanwhile, so that commit and the envelope's round trips overlap."""
         problem = self.validate_address(message.address)
         if problem:
             raise DeliveryError(f"email: {message.address!r}: {problem}", permanent=True)
@@ -238,7 +255,7 @@ class EmailChannel:
             raise DeliveryError(f"email: {message.address!r}: {exc}", permanent=True) from exc
         reused = self._smtp is not None
         try:
-            self._send(mail, message.address)
+            self._send(mail, message.address, gate)
         except _NotHandedOver:
             self.close()  # after an error the session's state is unknown: start afresh
             if not reused:
@@ -246,7 +263,7 @@ class EmailChannel:
             # The server may have closed the connection kept since the last message: nothing
             # of this one was handed over, so one new connection is tried at once.
             try:
-                self._send(mail, message.address)
+                self._send(mail, message.address, gate)
             except DeliveryError:
                 self.close()
                 raise
@@ -265,7 +282,7 @@ class EmailChannel:
         except (OSError, smtplib.SMTPException):
             smtp.close()
 
-    def _send(self, mail: bytes, address: str) -> None:
+    def _send(self, mail: bytes, address: str, gate: Callable[[], None] | None = None) -> None:
         where = f"{self.host}:{self.port}"
         smtp: _HandOver | None = self._smtp
         try:
@@ -275,8 +292,11 @@ class EmailChannel:
                     smtp.starttls(context=self._tls_context())
                 if self.username is not None and self.password is not None:
                     smtp.login(self.username, self.password)
-            smtp.handed_over = False
-            smtp.sendmail(self.sender_address, [address], mail)
+            smtp.handed_over, smtp.gate = False, gate
+            try:
+                smtp.sendmail(self.sender_address, [address], mail)
+            finally:
+                smtp.gate = None
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients.get(address, next(iter(exc.recipients.values())))
             raise _code_error(f"recipient {address} refused", code, reply) from exc
