@@ -178,7 +178,7 @@ class EmailChannel:
             head, _, rest = text[0].partition("\r\nMIME-Version: 1.0")
             head, body = head + rest, text[1]
         else:
-            head = f'Content-Type: multipart/alternative; boundary="{boundary}_a"'
+            head = f'Content-Type: multipart/alternative;\r\n boundary="{boundary}_a"'
             html = _part("html", message.html)
             body = b"".join(
                 (
