@@ -360,7 +360,7 @@ def _start_beside(
     what ``_advance`` returns, with the message already sent, and the send's error."""
     message = _message(claimed, text_)
     future = run.beside().submit(
-        _write, run, partial(_fast_step, run, done=done, claimed=claimed, text_=text_), True
+        _statement, run, partial(_fast_step, run, done=done, claimed=claimed, text_=text_)
     )
 
     def gate() -> None:
@@ -383,12 +383,12 @@ def _advance(
     """The outcome of the last send and the start of ``claimed``, committed together before
     it is sent. On PostgreSQL the usual case is one statement on an autocommit connection."""
     if run.fast and text_ is not None and text_.kept and not text_.dropped:
-        return _write(run, partial(_fast_step, run, done=done, claimed=claimed, text_=text_), True)
+        return _statement(run, partial(_fast_step, run, done=done, claimed=claimed, text_=text_))
     return _write(run, partial(_step, run, done=done, claimed=claimed, text_=text_))
 
 
 def _fast_step(
-    run: _Run, session: Session, *, done: _Sent | None, claimed: _Claimed, text_: _Text
+    run: _Run, session: Connection, *, done: _Sent | None, claimed: _Claimed, text_: _Text
 ) -> tuple[Message, int] | None:
     started = (claimed.delivery.id, text_.subject, text_.text, text_.html)
     if done is None:
@@ -508,16 +508,30 @@ def _channel(run: _Run, school: School, name: str) -> tuple[Channel, Pacer | Non
     return run.channels[key]
 
 
-def _write(run: _Run, step: Callable[[Session], T], autocommit: bool = False) -> T:
-    """Run ``step`` in its own transaction on the run's connection; when the connection drops
-    (a restarted server, a killed backend) it is tried again on a new one, and given up with
-    what is left where."""
+def _write(run: _Run, step: Callable[[Session], T]) -> T:
+    """Run ``step`` in its own transaction on the run's connection (see ``_retrying``)."""
+
+    def in_session(connection: Connection) -> T:
+        session = Session(bind=connection, expire_on_commit=False)
+        with session, session.begin():
+            return step(session)
+
+    return _retrying(run, in_session, autocommit=False)
+
+
+def _statement(run: _Run, step: Callable[[Connection], T]) -> T:
+    """Run ``step``, one statement, on the run's autocommit connection (PostgreSQL): it is
+    its own transaction, and no session is needed for it (a session per message cost more
+    CPU than the statement)."""
+    return _retrying(run, step, autocommit=True)
+
+
+def _retrying(run: _Run, step: Callable[[Connection], T], *, autocommit: bool) -> T:
+    """``step`` on the run's connection; when the connection drops (a restarted server, a
+    killed backend) it is tried again on a new one, and given up with what is left where."""
     for pause in (*LEDGER_RETRIES, None):
         try:
-            connection = run.connect(autocommit)
-            session = Session(bind=connection, expire_on_commit=False)
-            with session, session.begin():
-                return step(session)
+            return step(run.connect(autocommit))
         except (OperationalError, InterfaceError) as exc:
             run.disconnect()  # never back to the pool: the next try connects anew
             if pause is None:
