@@ -2,12 +2,15 @@
 
 The sink runs in its own process, so its work does not share our interpreter. The baseline sends
 the same messages, already built as MIME bytes, over one SMTP connection: what the sink can
-take. Houqin sends over one connection per run and server too, and per message also re-reads
-its items, composes it and records its state before and after the send (two transactions);
-the same messages sent with a connection each are reported as well, for scale.
+take. Houqin sends over one connection per run and server too, and per message also checks
+its lines again, composes it and commits "sending" before the send (one statement that also
+records the previous outcome); the same messages sent with a connection each are reported as
+well, for scale.
 
-``python -m bench.delivery [--schools N] [--cap M]`` runs this part alone on a district of its
-own (a fresh database, dropped afterwards).
+``python -m bench.delivery [--schools N] [--cap M] [--repeat R]`` runs this part alone on a
+district of its own (a fresh database, dropped afterwards); ``--repeat`` measures R times, each
+on a fresh copy of that district, and prints the median ratio and its spread (the machine is
+shared: one ratio says little).
 """
 
 from __future__ import annotations

@@ -8,7 +8,10 @@ in turn is checked against its school's settings and quiet hours, paced (robots)
 (houqin/digests.py: stale lines dropped); then one step, committed before the send, records the
 outcome of the previous send and marks this message ``sending``; then it is handed to its
 channel. A crash therefore leaves at most one message of the run ``sending``; the rest of its
-batch is only ``claimed`` and goes out with the next run once the lease has run out.
+batch is only ``claimed`` and goes out with the next run once the lease has run out. On
+PostgreSQL an e-mail's step is committed in a worker thread while the server takes the
+envelope (MAIL, RCPT: nothing handed over); the channel's gate waits for it before DATA
+(``_start_beside``; docs/reliability.md argues why nothing is weakened).
 
 The run commits as it goes (each step its own transaction, on one connection): that is what
 bounds the doubt. Time: ``now`` is when the run starts (replayable); the clock moves on from it
