@@ -16,14 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars import CalendarBook
-from houqin import audit
+from houqin import audit, shared_tasks
 from houqin.due_rules import resolve_due
 from houqin.errors import NotFound, Problem, ValidationFailed
 from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
 from houqin.people import role_bindings
 from houqin.periods import Period, parse_period
 from houqin.plan_specs import ItemSpec, PlanTemplate
+from houqin.recurrence import Occurrence, occurrences
 from houqin.roles import role_label
+from houqin.school_profiles import check_applies
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class PlannedItem:
     owner: Person
     due_at: pendulum.DateTime
     due_provisional: bool
+    spec_key: str  # the template item; an occurrence's key is "<spec_key>@<label>"
+    shared: str | None = None  # the shared task key (with the occurrence's label)
 
 
 @dataclass(frozen=True)
@@ -72,37 +76,65 @@ def plan_items(
     except NotFound as exc:  # a period without its calendar file is a missing file, as a plan's
         wanted = f"{book.directory}/{period.school_year}.yaml"
         raise ValidationFailed([Problem(wanted, None, "--period", str(exc))]) from None
-    planned = []
-    for position, spec in enumerate(template.items):
-        due = resolve_due(
-            spec.due,
-            school_year=school_year,
-            book=book,
-            term=period.term,
-            default_time=template.due_time,
-        )
-        due_at = pendulum.datetime(
-            due.date.year,
-            due.date.month,
-            due.date.day,
-            due.time.hour,
-            due.time.minute,
-            tz=school.timezone,
-        )
-        planned.append(
-            PlannedItem(
-                position=position,
-                key=spec.key,
-                phase_key=spec.phase,
-                title_zh=spec.title_zh,
-                title_en=spec.title_en,
-                role_key=spec.role,
-                owner=bindings[spec.role],
-                due_at=due_at,
-                due_provisional=due.provisional,
+    planned: list[PlannedItem] = []
+    for spec in template.items:
+        if spec.repeat is None:
+            each: list[Occurrence | None] = [None]
+        else:
+            each = list(
+                occurrences(spec.repeat, school_year=school_year, book=book, term=period.term)
             )
-        )
+        for occurrence in each:
+            due = resolve_due(
+                spec.due,
+                school_year=school_year,
+                book=book,
+                term=occurrence.term if occurrence else period.term,
+                default_time=template.due_time,
+                occurrence=occurrence.date if occurrence else None,
+            )
+            due_at = pendulum.datetime(
+                due.date.year,
+                due.date.month,
+                due.date.day,
+                due.time.hour,
+                due.time.minute,
+                tz=school.timezone,
+            )
+            title_en = spec.title_en
+            if occurrence and title_en:
+                title_en += occurrence.en
+            planned.append(
+                PlannedItem(
+                    position=len(planned),
+                    key=f"{spec.key}@{occurrence.label}" if occurrence else spec.key,
+                    phase_key=spec.phase,
+                    title_zh=spec.title_zh + (occurrence.zh if occurrence else ""),
+                    title_en=title_en,
+                    role_key=spec.role,
+                    owner=bindings[spec.role],
+                    due_at=due_at,
+                    due_provisional=due.provisional,
+                    spec_key=spec.key,
+                    shared=_with_label(spec.shared, occurrence),
+                )
+            )
     return planned
+
+
+def _with_label(key: str | None, occurrence: Occurrence | None) -> str | None:
+    return f"{key}@{occurrence.label}" if key and occurrence else key
+
+
+def _dependencies(spec: ItemSpec, planned: list[PlannedItem], key: str) -> list[str]:
+    """The item keys an item waits for: a recurring dependency's same occurrence, else all."""
+    label = key.partition("@")[2]
+    keys: list[str] = []
+    for dep in spec.depends_on:
+        series = [p.key for p in planned if p.spec_key == dep]
+        same = f"{dep}@{label}"
+        keys += [same] if label and same in series else series
+    return keys
 
 
 def _unbound(template: PlanTemplate, school: School, missing: set[str]) -> list[Problem]:
@@ -141,6 +173,7 @@ def check_launch(
     existing = _find_run(session, template.key, school.id, str(parsed))
     if existing is not None:
         return _already(session, existing, template)
+    check_applies(template, school)
     plan_items(session, template=template, school=school, period=parsed, book=book)
     return None
 
@@ -161,6 +194,7 @@ def launch(
     if existing is not None:
         return _already(session, existing, template)
 
+    check_applies(template, school)
     planned = plan_items(session, template=template, school=school, period=parsed, book=book)
     version = _template_version(session, template, now)
     run = PlanRun(
@@ -185,8 +219,12 @@ def launch(
     phases = {p.key: p for p in template.phases}
     specs = {s.key: s for s in template.items}
     rows = []
+    held = shared_tasks.held(session, school, parsed, [p.shared for p in planned if p.shared])
     for p in planned:
-        spec = specs[p.key]
+        spec = specs[p.spec_key]
+        if p.shared in held:  # another plan's item: one item per school, the earlier deadline
+            shared_tasks.join(session, held[p.shared], p, run=run, by=by, now=now)
+            continue
         rows.append(
             {
                 "run_id": run.id,
@@ -206,7 +244,8 @@ def launch(
                 "steps": [{"zh": s.zh, "en": s.en, "done": False} for s in spec.steps],
                 "evidence_kind": spec.evidence,
                 "headcount": spec.headcount,
-                "depends_on": list(spec.depends_on),
+                "depends_on": _dependencies(spec, planned, p.key),
+                "shared": p.shared,
                 "remind": list(spec.remind if spec.remind is not None else template.remind),
                 "escalate": list(spec.escalate if spec.escalate is not None else template.escalate),
                 "revision": 1,
@@ -225,10 +264,13 @@ def launch(
         version=template.version,
         period=str(parsed),
         items=len(rows),
+        shared=sorted(held),
         flow_run_id=flow_run_id,
     )
     provisional = sum(p.due_provisional for p in planned)
     note = f"; {provisional} deadlines provisional (日期暂定)" if provisional else ""
+    if held:
+        note += f"; {len(held)} shared with plans launched before (共用已有事项)"
     return LaunchResult(
         run,
         True,
