@@ -242,7 +242,7 @@ class Reader(NodeReader):
         title = self.title(f.get("title"), f"{where}.title")
         role = self.role(f.get("role"), f"{where}.role")
         repeat = self.repeat(f.get("repeat"), f"{where}.repeat")
-        due = self.due(f.get("due"), f"{where}.due", repeat=repeat)
+        due = self.due(f.get("due"), f"{where}.due", repeat=repeat, written="repeat" in f)
         shared = self.key(f.get("shared"), f"{where}.shared") if f.get("shared") else None
         steps = self.steps(f.get("steps"), f"{where}.steps")
         evidence = self.choice(f.get("evidence"), f"{where}.evidence", EVIDENCE) or "none"
@@ -306,7 +306,14 @@ class Reader(NodeReader):
         self.fail(node, where, f"unknown role {key!r}{suggest(key, known)}; {hint}")
         return None
 
-    def due(self, node: Node | None, where: str, *, repeat: Repeat | None = None) -> DueRule | None:
+    def due(
+        self,
+        node: Node | None,
+        where: str,
+        *,
+        repeat: Repeat | None = None,
+        written: bool = False,  # a repeat: is written (if unreadable, it said so already)
+    ) -> DueRule | None:
         text = self.text(node, where)
         if text is None:
             return None
@@ -317,10 +324,10 @@ class Reader(NodeReader):
             return None
         anchor = rule.anchor
         if anchor == OCCURRENCE:
-            if repeat is None:
+            if repeat is None and not written:
                 self.fail(node, where, "the anchor occurrence needs a repeat: rule on the item")
                 return None
-            return rule
+            return rule if repeat is not None else None
         if repeat is not None and repeat.kind == "each_term" and anchor in TERM_ANCHORS:
             return rule  # each term: term.* is the occurrence's term
         if anchor is None or self.anchors is None or anchor in self.anchors:
