@@ -7,6 +7,7 @@ before anything is written.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,9 +16,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from calendars import CalendarBook
+from calendars import CalendarBook, SchoolYear
 from houqin import audit, shared_tasks
-from houqin.due_rules import resolve_due
+from houqin.due_rules import ResolvedDue, resolve_due
 from houqin.errors import NotFound, Problem, ValidationFailed
 from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
 from houqin.people import role_bindings
@@ -77,49 +78,54 @@ def plan_items(
         wanted = f"{book.directory}/{period.school_year}.yaml"
         raise ValidationFailed([Problem(wanted, None, "--period", str(exc))]) from None
     planned: list[PlannedItem] = []
-    for spec in template.items:
-        if spec.repeat is None:
-            each: list[Occurrence | None] = [None]
-        else:
-            each = list(
-                occurrences(spec.repeat, school_year=school_year, book=book, term=period.term)
+    for spec, occurrence, due in deadlines(template, school_year, book, period.term):
+        due_at = pendulum.datetime(
+            due.date.year,
+            due.date.month,
+            due.date.day,
+            due.time.hour,
+            due.time.minute,
+            tz=school.timezone,
+        )
+        title_en = spec.title_en
+        if occurrence and title_en:
+            title_en += occurrence.en
+        planned.append(
+            PlannedItem(
+                position=len(planned),
+                key=f"{spec.key}@{occurrence.label}" if occurrence else spec.key,
+                phase_key=spec.phase,
+                title_zh=spec.title_zh + (occurrence.zh if occurrence else ""),
+                title_en=title_en,
+                role_key=spec.role,
+                owner=bindings[spec.role],
+                due_at=due_at,
+                due_provisional=due.provisional,
+                spec_key=spec.key,
+                shared=_with_label(spec.shared, occurrence),
             )
+        )
+    return planned
+
+
+def deadlines(
+    template: PlanTemplate, school_year: SchoolYear, book: CalendarBook, term: int | None
+) -> Iterator[tuple[ItemSpec, Occurrence | None, ResolvedDue]]:
+    """Every item's deadline in a period, one per occurrence of a recurring item, in order."""
+    for spec in template.items:
+        each: list[Occurrence | None] = [None]
+        if spec.repeat is not None:
+            each = list(occurrences(spec.repeat, school_year=school_year, book=book, term=term))
         for occurrence in each:
             due = resolve_due(
                 spec.due,
                 school_year=school_year,
                 book=book,
-                term=occurrence.term if occurrence else period.term,
+                term=occurrence.term if occurrence else term,
                 default_time=template.due_time,
                 occurrence=occurrence.date if occurrence else None,
             )
-            due_at = pendulum.datetime(
-                due.date.year,
-                due.date.month,
-                due.date.day,
-                due.time.hour,
-                due.time.minute,
-                tz=school.timezone,
-            )
-            title_en = spec.title_en
-            if occurrence and title_en:
-                title_en += occurrence.en
-            planned.append(
-                PlannedItem(
-                    position=len(planned),
-                    key=f"{spec.key}@{occurrence.label}" if occurrence else spec.key,
-                    phase_key=spec.phase,
-                    title_zh=spec.title_zh + (occurrence.zh if occurrence else ""),
-                    title_en=title_en,
-                    role_key=spec.role,
-                    owner=bindings[spec.role],
-                    due_at=due_at,
-                    due_provisional=due.provisional,
-                    spec_key=spec.key,
-                    shared=_with_label(spec.shared, occurrence),
-                )
-            )
-    return planned
+            yield spec, occurrence, due
 
 
 def _with_label(key: str | None, occurrence: Occurrence | None) -> str | None:
@@ -219,11 +225,11 @@ def launch(
     phases = {p.key: p for p in template.phases}
     specs = {s.key: s for s in template.items}
     rows = []
-    held = shared_tasks.held(session, school, parsed, [p.shared for p in planned if p.shared])
+    held = shared_tasks.held(session, school, planned)
     for p in planned:
         spec = specs[p.spec_key]
-        if p.shared in held:  # another plan's item: one item per school, the earlier deadline
-            shared_tasks.join(session, held[p.shared], p, run=run, by=by, now=now)
+        if p.key in held:  # another plan's item: one item per school, the earlier deadline
+            shared_tasks.join(session, held[p.key], p, run=run, by=by, now=now)
             continue
         rows.append(
             {
@@ -252,7 +258,9 @@ def launch(
             }
         )
     if rows:
-        session.execute(insert(Item), rows)  # one batched INSERT, not a statement per item
+        # one batched INSERT, not a statement per item (nulls rendered: rows without a shared
+        # key must not split the batch)
+        session.execute(insert(Item).execution_options(render_nulls=True), rows)
     audit.record(
         session,
         actor=by,
@@ -264,7 +272,7 @@ def launch(
         version=template.version,
         period=str(parsed),
         items=len(rows),
-        shared=sorted(held),
+        shared={key: item.id for key, item in held.items()},
         flow_run_id=flow_run_id,
     )
     provisional = sum(p.due_provisional for p in planned)

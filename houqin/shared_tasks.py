@@ -1,7 +1,8 @@
 """Shared tasks: one seed task that several plans reach (签订用工合同, 资产清点, …) is one item.
 
 An item spec with ``shared: KEY`` becomes an item carrying that key. When another plan of the
-same school and school year reaches the same key, no second item is made: the later run gets
+same school reaches the same key for the same occasion (deadlines within ``OCCASION``: plans of
+different periods reach one summer's contracts), no second item is made: the later run gets
 an ``ItemShare`` row (so the item shows on its board too), and the item keeps the earlier of
 the two deadlines. Which plan came first does not matter: the earlier deadline always wins.
 """
@@ -9,42 +10,47 @@ the two deadlines. Which plan came first does not matter: the earlier deadline a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from houqin import audit
 from houqin.models import Item, ItemShare, PlanRun, School
-from houqin.periods import Period
 
 if TYPE_CHECKING:
     from houqin.launch import PlannedItem
 
+# Two plans reach the same occasion of a shared task when their deadlines for it are this close:
+# 签订用工合同 before the autumn term is due 08-17, 08-18 or 08-31 by three plans, and the same
+# task a year later, or the lamp check of the spring term against the autumn one, is months away.
+OCCASION = timedelta(days=60)
 
-def held(session: Session, school: School, period: Period, keys: Sequence[str]) -> dict[str, Item]:
-    """The school's items of this school year already holding any of ``keys``."""
+
+def held(session: Session, school: School, planned: Sequence[PlannedItem]) -> dict[str, Item]:
+    """planned key -> the school's item already holding its shared key for the same occasion."""
+    keys = {p.shared for p in planned if p.shared}
     if not keys:
         return {}
-    rows = session.scalars(
-        select(Item)
-        .join(PlanRun, PlanRun.id == Item.run_id)
-        .where(
-            Item.school_id == school.id,
-            Item.shared.in_(list(keys)),
-            or_(
-                PlanRun.period == period.school_year,
-                PlanRun.period.like(f"{period.school_year}/%"),
-            ),
+    existing = list(
+        session.scalars(
+            select(Item)
+            .where(Item.school_id == school.id, Item.shared.in_(sorted(keys)))
+            .order_by(Item.id)
         )
-        .order_by(Item.id)
     )
     found: dict[str, Item] = {}
-    for item in rows:
-        assert item.shared is not None
-        found.setdefault(item.shared, item)
+    for p in planned:
+        for item in existing:
+            if item.shared == p.shared and abs(_aware(item.due_at) - p.due_at) <= OCCASION:
+                found[p.key] = item
+                break
     return found
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def join(
