@@ -37,7 +37,7 @@ from houqin.plan_specs import (
 )
 from houqin.recurrence import Repeat, RepeatError, parse_repeat
 from houqin.roles import ROLES, Role
-from houqin.school_profiles import FACTS, KINDS, AppliesTo, hint, lookup
+from houqin.school_profiles import read_applies_to
 from houqin.yaml_reader import KEY, Node, NodeReader, is_null, kind, line, read_yaml, suggest
 
 _PLAN_FIELDS = (
@@ -116,7 +116,7 @@ class Reader(NodeReader):
         self.period = self.choice(f.get("period"), "period", PERIODS)
         anchors = self.anchor_list(f.get("anchors"))
         launch = self.due(f.get("launch"), "launch")  # a due rule, checked like an item's
-        applies = self.applies_to(f.get("applies_to"), "applies_to")
+        applies = read_applies_to(self, f.get("applies_to"), "applies_to")
         due_time = self.time_of_day(f.get("due_time"), "due_time")
         remind = self.day_list(f.get("remind"), "remind")
         escalate = self.day_list(f.get("escalate"), "escalate", escalation=True)
@@ -144,29 +144,6 @@ class Reader(NodeReader):
             applies=applies,
         )
         return replace(template, version=template.compute_version())
-
-    def applies_to(self, node: Node | None, where: str) -> AppliesTo | None:
-        """``{kinds: [...], facts: [...]}``: which schools the plan is for (school_profiles)."""
-        if node is None or is_null(node):
-            return None
-        f = self.fields(node, where, ("kinds", "facts"), what="a mapping of kinds: and facts:")
-        if f is None:
-            return None
-        picked: dict[str, list[str]] = {}
-        for name, table in (("kinds", KINDS), ("facts", FACTS)):
-            picked[name] = []
-            for value, at in self.text_list(f.get(name), f"{where}.{name}") or []:
-                key = lookup(value, table)
-                if key is None:
-                    self.fail(
-                        at, f"{where}.{name}", f"unknown {name[:-1]} {value!r}{hint(value, table)}"
-                    )
-                else:
-                    picked[name].append(key)
-        if not picked["kinds"] and not picked["facts"]:
-            self.fail(node, where, "name kinds: or facts: (or leave applies_to out: every school)")
-            return None
-        return AppliesTo(tuple(picked["kinds"]), tuple(picked["facts"]))
 
     def anchor_list(self, node: Node | None) -> tuple[str, ...] | None:
         names = self.text_list(node, "anchors")

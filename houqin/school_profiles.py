@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from houqin.errors import UserError
-from houqin.yaml_reader import suggest
+from houqin.yaml_reader import Node, NodeReader, is_null, suggest
 
 if TYPE_CHECKING:
     from houqin.models import School
@@ -136,3 +136,29 @@ T = TypeVar("T", bound=Targeted)
 
 def applicable(targets: Iterable[T], school: Profile) -> list[T]:
     return [t for t in targets if applies_to(t, school)]
+
+
+def read_applies_to(reader: NodeReader, node: Node | None, where: str) -> AppliesTo | None:
+    """``applies_to: {kinds: [...], facts: [...]}`` of a plan or a standard, checked in place."""
+    if node is None or is_null(node):
+        return None
+    f = reader.fields(node, where, ("kinds", "facts"), what="a mapping of kinds: and facts:")
+    if f is None:
+        return None
+    picked: dict[str, list[str]] = {"kinds": [], "facts": []}
+    for name, table in (("kinds", KINDS), ("facts", FACTS)):
+        for index, entry in reader.sequence(f.get(name), f"{where}.{name}"):
+            at = f"{where}.{name}[{index}]"
+            value = reader.text(entry, at)
+            key = None if value is None else lookup(value, table)
+            if value is not None and key is None:
+                reader.fail(entry, at, f"unknown {name[:-1]} {value!r}{hint(value, table)}")
+            elif key is not None and key not in picked[name]:
+                picked[name].append(key)
+    if not picked["kinds"] and not picked["facts"]:
+        if not reader.problems:
+            reader.fail(
+                node, where, "name kinds: or facts: (or leave applies_to out: every school)"
+            )
+        return None
+    return AppliesTo(tuple(picked["kinds"]), tuple(picked["facts"]))
