@@ -9,12 +9,13 @@ never reaches the wrong school by omission.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from houqin.errors import UserError
-from houqin.yaml_reader import Node, NodeReader, is_null, suggest
+from houqin.yaml_reader import Node, NodeReader, is_null
 
 if TYPE_CHECKING:
     from houqin.models import School
@@ -83,7 +84,9 @@ def hint(value: str, table: dict[str, tuple[str, str]]) -> str:
     """'did you mean' and the accepted values, for an unknown kind or fact."""
     names = [*table, *(zh for zh, _ in table.values())]
     known = ", ".join(f"{zh} ({k})" for k, (zh, _) in table.items())
-    return f"{suggest(value, names)}; use one of {known}"
+    # a Chinese name is two to six characters: one wrong character is a ratio of 0.5
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.5)
+    return (f" (did you mean {close[0]!r}?)" if close else "") + f"; use one of {known}"
 
 
 def refusal(target: Targeted, school: Profile, *, code: str = "") -> str | None:
