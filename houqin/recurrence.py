@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from sqlalchemy import ColumnElement, or_
+
 from houqin.due_rules import EVENTS
+from houqin.models import Item
 from houqin.yaml_reader import suggest
 
 if TYPE_CHECKING:
@@ -185,6 +188,12 @@ def _term_of(school_year: SchoolYear, d: date) -> int | None:
         if start <= d <= end:
             return t
     return None
+
+
+def shown_by(now: datetime) -> ColumnElement[bool]:
+    """Items a person's list shows at ``now``: every one-off item; an occurrence of a recurring
+    one only from HORIZON_DAYS before its deadline, so a year of monthly items is no flood."""
+    return or_(~Item.key.contains("@"), Item.due_at <= now + timedelta(days=HORIZON_DAYS))
 
 
 def series_key(item_key: str) -> str:

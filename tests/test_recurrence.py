@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from houqin import recurrence
 from houqin.cli import main
 from houqin.errors import ValidationFailed
 from houqin.launch import launch, plan_items
@@ -236,3 +237,33 @@ def test_launch_preview_lists_every_occurrence_with_its_deadline(
     ]
     assert sum(line.startswith("night_patrol@") for line in lines) == 3
     assert date(2027, 6, 9).isoformat() in "\n".join(lines)
+
+
+def test_a_year_of_occurrences_is_made_at_launch_but_a_list_shows_the_next_two_weeks(
+    session: Session, book, templates
+) -> None:
+    people = staff_school(session)
+    result = launch(
+        session,
+        template=templates["routine_duties"],
+        school=people["school"],
+        period="2026-2027",
+        book=book,
+        by="zhang",
+        now=NOW,
+    )
+    everything = session.scalars(select(Item.key).where(Item.run_id == result.run.id)).all()
+    assert result.items == len(everything) == 79  # a year of seven monthly duties, terms, year
+    assert sum(k.startswith("fixed_asset_register@") for k in everything) == 12
+    # on Monday 2026-11-23 09:00 a list shows what is due by 12-07 09:00: the past months'
+    # (overdue) and November's occurrences, not December's (the utility report of the 5th, a
+    # Saturday, is due Monday 12-07 18:00), and every one-off item
+    shown = session.scalars(
+        select(Item.key).where(Item.run_id == result.run.id, recurrence.shown_by(NOW))
+    ).all()
+    assert "fixed_asset_register@2026-11" in shown and "utility_report@2026-09" in shown
+    assert "utility_report@2026-12" not in shown and "fixed_asset_register@2026-12" not in shown
+    assert "staff_assessment" in shown
+    assert (
+        len(shown) == 7 * 3 + 2
+    )  # Sep-Nov of the 7 monthly duties, print_midterm@term1, the yearly one
