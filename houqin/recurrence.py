@@ -151,6 +151,9 @@ def occurrences(
         while month <= end:
             if repeat.day is None:
                 d = book.last_workday_of_month(month.year, month.month)
+                if d > end:  # the span ends first (term ends 01-22): its last working day
+                    d = end if book.is_workday(end) else book.add_workdays(end, -1)
+                    d = d if d.month == month.month else start - timedelta(days=1)
             else:
                 d = month.replace(day=repeat.day)
             if start <= d <= end:

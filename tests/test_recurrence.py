@@ -100,6 +100,11 @@ def test_occurrences_follow_the_working_day_rules_with_tiaoxiu(
           role: maintenance_lead
           repeat: monthly on last workday
           due: occurrence
+        - key: desk_check
+          title: {zh-CN: 课桌椅检查}
+          role: logistics_supervisor
+          repeat: monthly on last workday during term
+          due: occurrence
         - key: canteen
           title: {zh-CN: 食堂周六开放}
           role: canteen_manager
@@ -115,6 +120,10 @@ def test_occurrences_follow_the_working_day_rules_with_tiaoxiu(
     assert assets["assets@2027-03"] == "2027-03-25 18:00"  # a Thursday: the day itself
     # 2027-01-31 is a Sunday and a 春节 make-up working day (调休上班): January's last working day
     assert due["fire_check@2027-01"] == "2027-01-31 18:00"
+    # in term only, a month the term ends in is checked on the term's last working day
+    assert due["desk_check@2027-01"] == "2027-01-22 18:00"
+    assert due["desk_check@2027-07"] == "2027-07-09 18:00"
+    assert "desk_check@2027-08" not in due and "desk_check@2027-02" in due
     # Saturdays in term: the 调休 Saturday 2026-10-10 is a working day and keeps its date;
     # 10-03 (国庆) moves to the first working day after the holiday, others to the Monday
     assert due["canteen@2026-W41"] == "2026-10-10 12:00"
@@ -253,7 +262,7 @@ def test_a_year_of_occurrences_is_made_at_launch_but_a_list_shows_the_next_two_w
         now=NOW,
     )
     everything = session.scalars(select(Item.key).where(Item.run_id == result.run.id)).all()
-    assert result.items == len(everything) == 79  # a year of seven monthly duties, terms, year
+    assert result.items == len(everything) == 83  # a year of seven monthly duties, terms, year
     assert sum(k.startswith("fixed_asset_register@") for k in everything) == 12
     # on Monday 2026-11-23 09:00 a list shows what is due by 12-07 09:00: the past months'
     # (overdue) and November's occurrences, not December's (the utility report of the 5th, a
