@@ -26,7 +26,7 @@ from houqin.periods import Period, parse_period
 from houqin.plan_specs import ItemSpec, PlanTemplate
 from houqin.recurrence import Occurrence, occurrences
 from houqin.roles import role_label
-from houqin.school_profiles import check_applies
+from houqin.school_profiles import check_applies, item_applies
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ def plan_items(
 ) -> list[PlannedItem]:
     """Resolve every item's owner and deadline; nothing is written."""
     bindings = role_bindings(session, school)
-    missing = set(template.role_keys()) - bindings.keys()
+    needed = {spec.role for spec in template.items if item_applies(spec, school)}
+    missing = needed - bindings.keys()
     if missing:
         raise UnboundRoles(_unbound(template, school, missing))
     try:
@@ -79,6 +80,8 @@ def plan_items(
         raise ValidationFailed([Problem(wanted, None, "--period", str(exc))]) from None
     planned: list[PlannedItem] = []
     for spec, occurrence, due in deadlines(template, school_year, book, period.term):
+        if not item_applies(spec, school):  # a canteen's item, and the school has none
+            continue
         due_at = pendulum.datetime(
             due.date.year,
             due.date.month,

@@ -69,6 +69,7 @@ _ITEM_FIELDS = (
     "source",
     "repeat",
     "shared",
+    "applies_to",
 )
 
 
@@ -221,6 +222,7 @@ class Reader(NodeReader):
         repeat = self.repeat(f.get("repeat"), f"{where}.repeat")
         due = self.due(f.get("due"), f"{where}.due", repeat=repeat, written="repeat" in f)
         shared = self.key(f.get("shared"), f"{where}.shared") if f.get("shared") else None
+        applies = read_applies_to(self, f.get("applies_to"), f"{where}.applies_to")
         steps = self.steps(f.get("steps"), f"{where}.steps")
         evidence = self.choice(f.get("evidence"), f"{where}.evidence", EVIDENCE) or "none"
         headcount = self.integer(f.get("headcount"), f"{where}.headcount", minimum=1)
@@ -252,6 +254,7 @@ class Reader(NodeReader):
             line=starts or 0,
             repeat=repeat,
             shared=shared,
+            applies=applies,
         )
 
     def repeat(self, node: Node | None, where: str) -> Repeat | None:

@@ -71,6 +71,7 @@ class ItemSpec:
     line: int = 0  # where the item starts in its file; not part of the version
     repeat: Repeat | None = None  # one item per occurrence (houqin/recurrence.py)
     shared: str | None = None  # a task several plans reach: one item per school (docs)
+    applies: AppliesTo | None = None  # an item only some schools need (食堂, 寄宿); None: all
 
     def title(self, lang: str = "zh-CN") -> str:
         return pick(self.title_zh, self.title_en, lang)
@@ -176,5 +177,7 @@ def _item_dict(item: ItemSpec) -> dict[str, Any]:
         d["repeat"] = str(item.repeat)
     if item.shared is not None:
         d["shared"] = item.shared
+    if item.applies is not None:
+        d["applies_to"] = item.applies.to_dict()
     d["line"] = item.line
     return d

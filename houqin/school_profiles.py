@@ -19,6 +19,7 @@ from houqin.yaml_reader import Node, NodeReader, is_null
 
 if TYPE_CHECKING:
     from houqin.models import School
+    from houqin.plan_specs import ItemSpec
 
 # key -> (中文, English); a roster and a plan may write either
 KINDS: dict[str, tuple[str, str]] = {
@@ -125,6 +126,15 @@ def refusal(target: Targeted, school: Profile, *, code: str = "") -> str | None:
 def applies_to(template: Targeted, school: Profile) -> bool:
     """Whether a plan (or standard) is for the school: its kind listed, every fact held."""
     return refusal(template, school) is None
+
+
+def item_applies(spec: ItemSpec, school: Profile) -> bool:
+    """Whether an item with its own ``applies_to`` (a canteen's, a dorm's) is for the school."""
+    rule = spec.applies
+    if rule is None:
+        return True
+    kind_ok = not rule.kinds or school.kind in rule.kinds
+    return kind_ok and all(f in (school.facts or []) for f in rule.facts)
 
 
 def check_applies(template: Targeted, school: School) -> None:

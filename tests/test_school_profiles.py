@@ -274,3 +274,22 @@ def test_houqin_report_assessment_for_a_middle_school_scores_nothing_and_says_wh
     # on purpose, by another kind's standard: scored, and still 数据不足 without data
     assert main([*args, "--standard", "primary_school"]) == 0
     assert "数据不足" in capsys.readouterr().out
+
+
+def test_an_item_for_a_canteen_is_not_made_for_a_school_without_one(
+    session: Session, book, templates
+) -> None:
+    with_canteen = staff_school(session, "c1")["school"]
+    without = staff_school(session, "c2")["school"]
+    without.facts = []
+    for school in (with_canteen, without):
+        launch(session, template=templates["routine_duties"], school=school,
+               period="2026-2027", book=book, by="zhang", now=NOW)  # fmt: skip
+
+    def keys(school: School) -> set[str]:
+        found = session.scalars(select(Item.key).where(Item.school_id == school.id)).all()
+        return {k.partition("@")[0] for k in found}
+
+    canteen = {"canteen_fire_exit_spot_check", "cooks_study", "canteen_staff_assessment"}
+    assert canteen <= keys(with_canteen)
+    assert keys(without) == keys(with_canteen) - canteen
