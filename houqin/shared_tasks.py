@@ -80,3 +80,19 @@ def join(
 def reaching(run_id: int) -> Select[tuple[int]]:
     """The ids of other runs' shared items that ``run_id`` reaches (its board shows them)."""
     return select(ItemShare.item_id).where(ItemShare.run_id == run_id)
+
+
+def claims(session: Session, run_id: int) -> dict[str, ItemShare]:
+    """A run's claims on other runs' items, by the key its template gives them.
+
+    For re-planning: a key of ``plan_items`` with no item in the run is one of these; its new
+    deadline goes to ``ItemShare.due_at``, and the item keeps the earliest of its own run's
+    deadline and every claim's (``earliest``)."""
+    rows = session.scalars(select(ItemShare).where(ItemShare.run_id == run_id))
+    return {share.key: share for share in rows}
+
+
+def earliest(session: Session, item: Item, own: datetime) -> datetime:
+    """The deadline a shared item should have: its own run's ``own`` or an earlier claim's."""
+    others = session.scalars(select(ItemShare.due_at).where(ItemShare.item_id == item.id))
+    return min([_aware(own), *(_aware(d) for d in others)])

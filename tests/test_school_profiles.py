@@ -293,3 +293,20 @@ def test_an_item_for_a_canteen_is_not_made_for_a_school_without_one(
     canteen = {"canteen_fire_exit_spot_check", "cooks_study", "canteen_staff_assessment"}
     assert canteen <= keys(with_canteen)
     assert keys(without) == keys(with_canteen) - canteen
+
+
+def test_a_shared_items_deadline_is_the_earliest_of_every_plan_that_reaches_it(
+    session: Session, book, templates
+) -> None:
+    # what re-planning reads: the claims of a run, and the earliest deadline of a shared item
+    school = staff_school(session)["school"]
+    first = launch(session, template=templates["spring_opening"], school=school,
+                   period="2026-2027/2", book=book, by="zhang", now=NOW).run  # fmt: skip
+    second = launch(session, template=templates["annual_logistics"], school=school,
+                    period="2026-2027", book=book, by="zhang", now=NOW).run  # fmt: skip
+    claims = shared_tasks.claims(session, second.id)
+    assert "feb_staff_on_duty" in claims and "jun_asset_count" not in claims
+    item = claims["feb_staff_on_duty"].item
+    assert item.run_id == first.id
+    later = pendulum.datetime(2027, 2, 19, 18, tz="Asia/Shanghai")
+    assert shared_tasks.earliest(session, item, later) == claims["feb_staff_on_duty"].due_at
