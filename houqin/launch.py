@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars import CalendarBook, SchoolYear
-from houqin import audit, shared_tasks
+from houqin import audit, calendar_state, shared_tasks
 from houqin.due_rules import ResolvedDue, resolve_due
 from houqin.errors import NotFound, Problem, ValidationFailed
 from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
@@ -278,6 +278,7 @@ def launch(
         shared={key: item.id for key, item in held.items()},
         flow_run_id=flow_run_id,
     )
+    calendar_state.baseline(session, book, now)  # what a later re-plan compares with
     provisional = sum(p.due_provisional for p in planned)
     note = f"; {provisional} deadlines provisional (日期暂定)" if provisional else ""
     if held:

@@ -310,3 +310,19 @@ def test_a_shared_items_deadline_is_the_earliest_of_every_plan_that_reaches_it(
     assert item.run_id == first.id
     later = pendulum.datetime(2027, 2, 19, 18, tz="Asia/Shanghai")
     assert shared_tasks.earliest(session, item, later) == claims["feb_staff_on_duty"].due_at
+
+
+def test_re_planning_keeps_a_shared_item_at_the_earliest_deadline_of_its_plans(
+    session: Session, book, templates
+) -> None:
+    from houqin.replan import replan
+
+    school = staff_school(session)["school"]
+    for key, period in [("term_end_assets", "2026-2027/2"), ("annual_logistics", "2026-2027")]:
+        launch(session, template=templates[key], school=school, period=period, book=book,
+               by="zhang", now=NOW)  # fmt: skip
+    [count] = session.scalars(select(Item).where(Item.shared == "asset_count")).all()
+    assert local(count.due_at) == "2027-06-30 18:00"  # annual_logistics' month 6, not 07-06
+    # nothing in the calendar changed: re-planning moves nothing, the shared item included
+    report = replan(session, book=book, now=NOW, apply=True)
+    assert report.moves == [] and local(count.due_at) == "2027-06-30 18:00"

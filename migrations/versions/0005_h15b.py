@@ -1,7 +1,7 @@
 """school kind and facts; an item's shared task key; item_share (a shared item on another run)
 
 Revision ID: 0005_h15b
-Revises: 0004_i16a
+Revises: 0005_h15a
 Create Date: 2026-11-29 23:50:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0005_h15b'
-down_revision = '0004_i16a'
+down_revision = '0005_h15a'
 branch_labels = None
 depends_on = None
 
