@@ -12,7 +12,7 @@ from sqlalchemy import select
 from houqin.errors import UserError
 from houqin.models import PlanRun, School
 from houqin.reports import assessment, completion, output, overdue
-from houqin.standards import get_standard
+from houqin.standards import get_standard, standard_for
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import Forbidden
 from houqin.web.permissions import can_read_run, require, school_ids
@@ -70,7 +70,7 @@ def assessment_report(
     now: Now,
     period: str,
     school: str | None = None,
-    standard: str = "primary_school",
+    standard: str | None = None,  # default: the standard for the school's kind
 ) -> Response:
     """A school's assessment for a quarter (2027Q1) or a term (2026-2027/1)."""
     ids = school_ids(session, viewer)
@@ -81,9 +81,8 @@ def assessment_report(
     require(target is not None)
     assert target is not None
     try:
-        result = assessment.assess(
-            session, standard=get_standard(standard), school=target, period=period, now=now
-        )
+        chosen = get_standard(standard) if standard else standard_for(target)
+        result = assessment.assess(session, standard=chosen, school=target, period=period, now=now)
     except UserError as exc:
         return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
     return _download(

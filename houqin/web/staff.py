@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from houqin import audit
+from houqin import audit, recurrence
 from houqin.bilingual import Bilingual
 from houqin.clock import as_local
 from houqin.items import get_item, open_dependencies
@@ -76,6 +76,7 @@ def _items_of(session: Session, owner_ids: list[int], now: datetime) -> list[Ite
             .where(
                 Item.owner_id.in_(owner_ids),
                 or_(Item.status == "open", Item.completed_at >= now - RECENT),
+                recurrence.shown_by(now),
             )
             .options(joinedload(Item.owner), joinedload(Item.run).joinedload(PlanRun.template))
             .order_by(Item.due_at, Item.id)
