@@ -290,3 +290,11 @@ def _template_version(
         assert found is not None
         return found
     return row
+
+
+def applies_to(template: PlanTemplate, school: School) -> bool:
+    """Whether ``template`` is launched for ``school`` by ``houqin launch --due``.
+
+    Every plan applies to every school for now; the one place a school's kind will decide it.
+    """
+    return True

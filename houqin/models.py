@@ -178,6 +178,9 @@ class Item(Base):
     waive_reason: Mapped[str | None] = mapped_column(Text)
     # bumped on every change, so concurrent ticks settle by a conditional UPDATE
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # set by the sweep that claims the item's event (a conditional UPDATE): each is emitted once
+    overdue_announced_at: Mapped[datetime | None] = mapped_column()
+    completed_announced_at: Mapped[datetime | None] = mapped_column()
 
     run: Mapped[PlanRun] = relationship()
     owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
