@@ -12,6 +12,7 @@ from houqin.cli import main
 from houqin.db import transaction
 from houqin.models import PlanRun, School
 from houqin.settings import get_settings
+from tests import loopback
 from tests.conftest import PREFECT_CLIENT_LEAK
 from tests.factories import make_person, make_school, staff_school
 
@@ -104,3 +105,34 @@ def test_launching_for_every_school_when_every_school_fails_ends_failed(
     assert state.is_failed()
     assert state.message.startswith("launch safety_month 2030-2031 failed for 2: a: ")
     assert "b: " in state.message and "2030-2031.yaml" in state.message
+
+
+http_receiver = loopback.http_receiver
+
+
+@PREFECT_CLIENT_LEAK
+def test_a_failed_run_is_posted_to_the_alert_webhook_by_the_automation(
+    prefect_harness: None, async_flow_runs: None, database_url: str, http_receiver
+) -> None:
+    import time
+
+    from flows.alerts import NAME, apply_alerts
+    from flows.launch_plan import run_launch_plan
+
+    with transaction(get_settings()) as s:
+        staff_school(s, "demo", ALL_ROLES)
+    first = apply_alerts(http_receiver.url + "/alert")
+    assert apply_alerts(http_receiver.url + "/alert") != first  # replaced, not doubled
+    # The server's trigger service picks a new automation up within seconds: fail a run until
+    # the first alert arrives (bounded), then read what it says.
+    deadline = time.monotonic() + 120
+    while not http_receiver.requests and time.monotonic() < deadline:
+        state = run_launch_plan(template="safety_month", period="2030-2031", school="demo")
+        assert state.is_failed()
+        wait = time.monotonic() + 5
+        while not http_receiver.requests and time.monotonic() < wait:
+            time.sleep(0.2)
+    assert http_receiver.requests, f"the automation {NAME} never fired"
+    text = http_receiver.requests[0].json()["text"]
+    assert "Houqin: launch-plan run 'launch safety_month · demo · 2030-2031' failed" in text
+    assert "launch safety_month 2030-2031 failed for 1: demo: " in text
