@@ -8,6 +8,7 @@ by ``python -m flows.serve`` (``make up``) and ``python -m flows.alerts`` (after
 
 from __future__ import annotations
 
+from contextlib import suppress
 from uuid import UUID
 
 from prefect.automations import Automation, EventTrigger, Posture, SendNotification
@@ -28,10 +29,8 @@ def apply_alerts(url: str | None = None) -> UUID | None:
     block_id = CustomWebhookNotificationBlock(
         name=NAME, url=url, json_data={"text": "{{subject}}\n{{body}}"}
     ).save(NAME, overwrite=True)
-    try:
+    with suppress(ValueError):  # none yet
         Automation.read(name=NAME).delete()
-    except ValueError:
-        pass  # none yet
     automation = Automation(
         name=NAME,
         description="Post every Failed Houqin flow run, with its message, to the alert webhook.",
