@@ -110,7 +110,7 @@ def _copy_rows(source: Engine, target: Engine) -> dict[str, int]:
                 write.execute(insert(table), rows)
                 counts[table.name] += len(rows)
             if later:
-                links = {c: bindparam(c) for c in own}
+                links: dict[str, Any] = {c: bindparam(c) for c in own}
                 write.execute(
                     update(table).where(table.c.id == bindparam("_id")).values(links), later
                 )

@@ -23,10 +23,14 @@ PHOTO = b"\xff\xd8\xff\xe0 a photo of the fire door"
 def ledger() -> dict[str, object]:
     with transaction(get_settings()) as s:
         return {
-            "items": [(i.key, i.status) for i in s.scalars(select(Item).order_by(Item.id))],
-            "audit": [(a.action, a.actor) for a in s.scalars(select(AuditEvent).order_by(AuditEvent.id))],
+            "items": list(s.execute(select(Item.key, Item.status).order_by(Item.id)).tuples()),
+            "audit": list(
+                s.execute(
+                    select(AuditEvent.action, AuditEvent.actor).order_by(AuditEvent.id)
+                ).tuples()
+            ),
             "photos": list(s.scalars(select(Evidence.path).where(Evidence.path.is_not(None)))),
-        }  # fmt: skip
+        }
 
 
 def test_a_restore_into_a_new_database_and_data_directory_has_items_audit_and_photos(
