@@ -136,3 +136,37 @@ def test_a_failed_run_is_posted_to_the_alert_webhook_by_the_automation(
     text = http_receiver.requests[0].json()["text"]
     assert "Houqin: launch-plan run 'launch safety_month · demo · 2030-2031' failed" in text
     assert "launch safety_month 2030-2031 failed for 1: demo: " in text
+
+
+def test_a_sweep_that_could_send_nothing_ends_failed_and_says_why(
+    prefect_harness: None, database_url: str
+) -> None:
+    from flows.runs import summary_of
+    from flows.sweep import sweep
+    from tests.test_sweep import seed
+
+    # the mail server is down (nothing listens on port 9): every message waits for a retry
+    seed({"email": {"host": "127.0.0.1", "port": 9, "sender": "houqin@demo.example"}}, items=2)
+    state = sweep(today=date(2027, 5, 28), at="07:30", return_state=True)
+    assert state.is_failed()
+    assert "nothing sent, 1 to retry (is the mail server down?)" in (state.message or "")
+    assert summary_of(state)["sent"] == 0
+
+
+def test_the_weekly_digest_goes_past_a_school_that_fails_and_names_it(
+    prefect_harness: None, database_url: str, tmp_path
+) -> None:
+    from flows.overdue_digest import overdue_digest
+    from flows.runs import summary_of
+
+    with transaction(get_settings()) as s:
+        staff_school(s, "a-good")
+        broken = make_school(s, "b-broken")
+        broken.timezone = "Mars/Phobos"  # its digest cannot say what day it is
+        staff_school(s, "c-good")
+    state = overdue_digest(
+        sent=True, today=date(2027, 6, 7), out_dir=str(tmp_path), return_state=True
+    )
+    assert state.is_failed()
+    assert (state.message or "").startswith("overdue digest failed for 1: b-broken: ")
+    assert set(summary_of(state)) == {"a-good", "c-good"}  # the school after it got its digest
