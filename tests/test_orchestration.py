@@ -170,3 +170,19 @@ def test_the_weekly_digest_goes_past_a_school_that_fails_and_names_it(
     assert state.is_failed()
     assert (state.message or "").startswith("overdue digest failed for 1: b-broken: ")
     assert set(summary_of(state)) == {"a-good", "c-good"}  # the school after it got its digest
+
+
+def test_a_scheduled_sweep_that_starts_late_acts_as_of_its_scheduled_time(
+    prefect_harness: None, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pendulum
+    from prefect.runtime import flow_run
+
+    from flows.sweep import sweep
+
+    # what prefect.runtime reports for a deployment run scheduled for Fri 07:30 (its env override
+    # refuses this attribute): the run starts now, long after, and acts as of 07:30
+    scheduled = pendulum.datetime(2027, 5, 27, 23, 30, tz="UTC")
+    monkeypatch.setattr(flow_run, "scheduled_start_time", scheduled, raising=False)
+    summary = sweep()
+    assert summary["now"] == "2027-05-28T07:30:00+08:00"
