@@ -9,7 +9,6 @@ import click
 
 from houqin.cli.context import Ctx, by_option, pass_ctx, today_option
 from houqin.cli.plans import preview
-from houqin.errors import UserError
 from houqin.launch import check_launch
 from houqin.people import get_school
 from houqin.schedules import due_launches
@@ -44,11 +43,13 @@ def launch(
     """Launch a plan for a school and period, as a Prefect flow run (idempotent)."""
     if due:
         if template or school or period:
-            raise UserError("--due launches every due plan: give no TEMPLATE, --school, --period")
+            raise click.UsageError(
+                "--due launches every due plan: give no TEMPLATE, --school, --period"
+            )
         _launch_due(c, by, show, today)
         return
     if not (template and school and period):
-        raise UserError("give TEMPLATE, --school and --period (or --due)")
+        raise click.UsageError("give TEMPLATE, --school and --period (or --due)")
     if show:
         for key, when in preview(c, template, school, period).items():
             click.echo(f"{key}: {when}")
