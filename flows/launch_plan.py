@@ -1,51 +1,62 @@
-"""Launch a plan for a school (or every school, ``*``) and a period, one batch per school."""
+"""Launch a plan for a school (or every school) and a period, one task per school."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
-from prefect import State, flow, get_run_logger
+from prefect import State, flow
 from prefect.context import get_run_context
-from prefect.events import emit_event
+from prefect.runtime import flow_run
 from prefect.utilities.asyncutils import run_coro_as_sync
+from pydantic import Field
 from sqlalchemy import select
 
+from flows.runs import every_school, outcome
 from houqin import clock
 from houqin.db import transaction
-from houqin.errors import UserError
-from houqin.launch import launch
 from houqin.models import School
-from houqin.people import get_school
 from houqin.school_profiles import applies_to, refusal
 from houqin.settings import get_settings
-from houqin.sources import get_plan, load_calendars
+from houqin.sources import get_plan
+from tasks.launch import launch_school
+
+Period = Annotated[str, Field(pattern=r"^\d{4}-\d{4}(/[12])?$")]  # 2026-2027, 2026-2027/2
 
 
-@flow(name="launch-plan", flow_run_name="launch {template} · {school} · {period}")
+def _run_name() -> str:
+    """``launch gaokao_security · demo · 2026-2027`` (``all schools`` for every school)."""
+    given = flow_run.parameters
+    school = given.get("school")
+    who = "all schools" if every_school(school) else school
+    return f"launch {given['template']} · {who} · {given['period']}"
+
+
+@flow(name="launch-plan", flow_run_name=_run_name)
 async def launch_plan(
     template: str,
-    school: str,
-    period: str,
+    period: Period,
+    school: str | None = None,
     launched_by: str = "prefect",
     today: date | None = None,
-) -> dict[str, Any]:
-    """Instantiate ``template`` for ``school`` and ``period``; launching again changes nothing.
+) -> dict[str, Any] | State[Any]:
+    """Instantiate ``template`` for ``school`` (None: every school) and ``period``; launching
+    again changes nothing.
 
     Async only because Prefect ends a sync flow run with a ~1 s heartbeat join and an async one
     without (shared/notes/prefect.md): `houqin launch` waits for it. The work inside is the
     ledger's, a few statements, and blocks as it would in a sync flow.
 
-    With ``school="*"`` (the scheduled deployments) every school is launched in its own
-    transaction: a school with an unbound role is reported and the others still go ahead.
+    Each school is its own task: a school with an unbound role fails alone, the others go
+    ahead, and the run ends Failed naming it.
     """
     settings = get_settings()
-    plan = get_plan(settings, template)
-    book = load_calendars(settings)
     now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
     flow_run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
     results: dict[str, Any] = {}
-    if school == "*":  # only the schools the plan is for (kind and facts, school_profiles)
+    failures: dict[str, str] = {}
+    if every_school(school):  # only the schools the plan is for (kind and facts, school_profiles)
+        plan = get_plan(settings, template)
         with transaction(settings) as session:
             codes = []
             for each in session.scalars(select(School).order_by(School.code)):
@@ -54,51 +65,18 @@ async def launch_plan(
                 else:
                     results[each.code] = {"skipped": refusal(plan, each, code=each.code)}
     else:
-        codes = [school]
+        codes = [cast(str, school)]
     for code in codes:
         try:
-            with transaction(settings) as session:
-                result = launch(
-                    session,
-                    template=plan,
-                    school=get_school(session, code),
-                    period=period,
-                    book=book,
-                    by=launched_by,
-                    now=now,
-                    flow_run_id=flow_run_id,
-                )
-                run_id, run_period = result.run.id, result.run.period
-        except UserError as exc:
-            if school != "*":
-                raise
-            get_run_logger().warning("%s: %s", code, exc)
+            done = launch_school(code, [(template, period)], launched_by, now, flow_run_id)
+        except Exception as exc:  # the task run is Failed with its traceback; the run says so
+            failures[code] = str(exc)
             results[code] = {"error": str(exc)}
             continue
-        get_run_logger().info(result.message)
-        if result.created:
-            emit_event(
-                event="houqin.plan.launched",
-                resource={"prefect.resource.id": f"houqin.plan-run.{run_id}"},
-                related=[
-                    {
-                        "prefect.resource.id": f"houqin.school.{code}",
-                        "prefect.resource.role": "school",
-                    },
-                    {
-                        "prefect.resource.id": f"houqin.plan.{template}",
-                        "prefect.resource.role": "plan",
-                    },
-                ],
-                payload={"period": run_period, "items": result.items, "version": plan.version},
-            )
-        results[code] = {
-            "run_id": run_id,
-            "created": result.created,
-            "items": result.items,
-            "message": result.message,
-        }
-    return results[school] if school != "*" else results
+        results[code] = next(iter(done.values()))
+    if not every_school(school):
+        return outcome(results[codes[0]], failures, f"launch {template} {period}")
+    return outcome(results, failures, f"launch {template} {period}")
 
 
 def run_launch_plan(**parameters: Any) -> State[dict[str, Any]]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from prefect import flow
+from prefect import State, flow, task
+from prefect.runtime import flow_run
 from sqlalchemy import select
 
+from flows.runs import every_school, outcome
 from houqin import clock, delivery, messages
 from houqin.db import make_engine, transaction, unit_of_work
 from houqin.leadership import leaders_of_scope
@@ -22,32 +24,65 @@ from houqin.reports import output, overdue
 from houqin.settings import get_settings
 
 
-@flow(name="overdue-digest", log_prints=True)
+def _run_name() -> str:
+    given = flow_run.parameters
+    school, district = given.get("school"), given.get("district")
+    scope = district or ("every school" if every_school(school) else school)
+    return f"overdue digest · {scope}"
+
+
+@flow(name="overdue-digest", log_prints=True, flow_run_name=_run_name)
 def overdue_digest(
     school: str | None = None,
     district: str | None = None,
     sent: bool = False,
-    lang: str = "zh-CN",
+    lang: Literal["zh-CN", "en"] = "zh-CN",
     today: date | None = None,
     out_dir: str | None = None,
     deliver: bool = False,
-) -> dict[str, Any]:
+) -> dict[str, Any] | State[Any]:
     """Build the digest of a school or a district; write HTML and PDF; return text and paths.
 
-    With ``deliver=True`` (the weekly deployment) it also goes to leadership — the school's
-    分管副校长 and 校长, or those of every school of the district — with the PDF attached.
+    With neither (or school "*", as older deployments say) each school gets its own digest, in
+    a task named for the school: a school whose digest fails is named in the run's Failed
+    state and the schools after it still get theirs. With ``deliver=True`` (the weekly
+    deployment) it also goes to leadership — the school's 分管副校长 and 校长, or those of
+    every school of the district — with the PDF attached.
     """
     settings = get_settings()
-    now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
-    if school == "*":  # the weekly deployment: each school's own digest to its own leadership
+    if district is None and every_school(school):
         with transaction(settings) as session:
             codes = list(session.scalars(select(School.code).order_by(School.code)))
-        return {
-            code: overdue_digest.fn(
-                school=code, sent=sent, lang=lang, today=today, out_dir=out_dir, deliver=deliver
-            )
-            for code in codes
-        }
+        results: dict[str, Any] = {}
+        failures: dict[str, str] = {}
+        for code in codes:
+            try:
+                results[code] = school_digest(code, sent, lang, today, out_dir, deliver)
+            except Exception as exc:  # the task run is Failed with its traceback
+                failures[code] = str(exc)
+        return outcome(results, failures, "overdue digest")
+    return _digest(school, district, sent, lang, today, out_dir, deliver)
+
+
+@task(name="school-digest", task_run_name="{school}", retries=1, retry_delay_seconds=10)
+def school_digest(
+    school: str, sent: bool, lang: str, today: date | None, out_dir: str | None, deliver: bool
+) -> dict[str, Any]:
+    """One school's digest (a retry is safe: a message's key is per leader and day)."""
+    return _digest(school, None, sent, lang, today, out_dir, deliver)
+
+
+def _digest(
+    school: str | None,
+    district: str | None,
+    sent: bool,
+    lang: str,
+    today: date | None,
+    out_dir: str | None,
+    deliver: bool,
+) -> dict[str, Any]:
+    settings = get_settings()
+    now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
     scope = overdue.scope_of(school=school, district=district)
     engine = make_engine(settings)
     try:

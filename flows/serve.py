@@ -17,6 +17,8 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, RRule, Schedule
 
+from flows.alerts import apply_alerts
+
 PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
 
 
@@ -74,6 +76,7 @@ def _schedule(entry: dict[str, Any]) -> Schedule:
 
 
 def main() -> None:
+    apply_alerts()  # the automation posting Failed runs, when HOUQIN_ALERT_WEBHOOK_URL is set
     serve(*build_deployments())
 
 

@@ -3,47 +3,48 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.events import emit_event
 from prefect.runtime import flow_run
+from prefect.states import Failed
+from pydantic import Field
 
 from flows.completion_report import completion_report
-from houqin import clock
+from flows.runs import acts_at
 from houqin.settings import get_settings
 from houqin.sources import load_calendars
 from tasks.sweep import collect_progress, deliver_outbox, plan_reminders
 
 
 def _run_name() -> str:
-    """``sweep 2027-06-03 07:30`` (a replayed time), ``sweep now``; `· school` when one."""
+    """``sweep 2027-06-03 07:30``: the time it acts as of (scheduled or replayed); `· school`."""
     given = flow_run.parameters
-    when = " ".join(str(v) for v in (given.get("today"), given.get("at")) if v) or "now"
     school = given.get("school")
-    return f"sweep {when}" + (f" · {school}" if school else "")
+    return f"sweep {acts_at(given.get('today'), given.get('at'), '07:30'):%Y-%m-%d %H:%M}" + (
+        f" · {school}" if school else ""
+    )
 
 
 @flow(name="sweep", flow_run_name=_run_name)
 def sweep(
     today: date | None = None,
-    at: str | None = None,
+    at: Annotated[str | None, Field(pattern=r"^\d{2}:\d{2}$")] = None,
     school: str | None = None,
     force: bool = False,
-) -> dict[str, Any]:
-    """Run on working days (it skips others, 调休 Saturdays included as working days)."""
+) -> dict[str, Any] | State[Any]:
+    """Acts as of its scheduled time (a late start changes nothing), or ``today``/``at`` when
+    replayed. Its deployment runs on working days only; run by hand on another day, it skips
+    unless forced. Ends Failed, naming schools and messages, when something needs a person."""
     settings = get_settings()
-    now = (
-        clock.moment(today, at or "07:30", settings.timezone)
-        if today
-        else clock.now(settings.timezone)
-    )
+    now = acts_at(today, at, "07:30")
     if not force and not load_calendars(settings).is_workday(now.date()):
         get_run_logger().info("%s is not a working day: nothing to do", now.date())
         return {"skipped": True}
     planned = plan_reminders(now, school)
     delivered = deliver_outbox(now)
-    done = collect_progress(now, planned.newly_overdue)
+    done = collect_progress(now, planned.escalated)
     for item_id, school_code, plan, owner in done.overdue_items:
         _emit(
             "houqin.item.overdue",
@@ -80,12 +81,19 @@ def sweep(
         "held": delivered.held,
         "errors": delivered.errors,
         "school_errors": planned.school_errors | delivered.school_errors,
-        "newly_overdue": len(planned.newly_overdue),
+        "newly_overdue": len(done.overdue_items),
         "completed_items": len(done.completed_items),
         "completed_plans": len(done.completed_runs),
         "reports": reports,
     }
     get_run_logger().info("sweep %s", summary)
+    trouble = [f"school {code}: {why}" for code, why in sorted(planned.school_errors.items())]
+    if delivered.trouble():
+        trouble.append(str(delivered.trouble()))
+    if delivered.retrying and not delivered.sent:
+        trouble.append(f"nothing sent, {delivered.retrying} to retry (is the mail server down?)")
+    if trouble:
+        return Failed(message="; ".join(trouble), data=summary)
     return summary
 
 

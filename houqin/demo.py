@@ -143,7 +143,9 @@ def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-
     day = REPLAY[0]
     while day <= REPLAY[1]:
         if day >= SWEEPS_FROM and book.is_workday(day):
-            sweep(today=day, at="07:30")
+            state = sweep(today=day, at="07:30", return_state=True)
+            if state.is_failed():  # shown, as the Prefect UI shows it, and the replay goes on
+                click.echo(f"  {day} sweep Failed: {state.message}")
             counts["sweeps"] += 1
         start = clock.moment(day, "00:00", tz)
         with unit_of_work(engine) as s:

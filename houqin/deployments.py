@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from calendars import CalendarBook
 from houqin.bilingual import Bilingual
 from houqin.plan_templates import PlanTemplate
-from houqin.schedules import LaunchSchedule, launch_schedules
+from houqin.schedules import LaunchSchedule, WorkdaySchedule, launch_schedules, workday_schedules
 from houqin.settings import Settings
 from houqin.sources import load_calendars, load_plans
 
@@ -22,12 +22,14 @@ LAUNCH_ENTRYPOINT = "flows/launch_plan.py:launch_plan"
 SWEEP_ENTRYPOINT = "flows/sweep.py:sweep"
 DIGEST_ENTRYPOINT = "flows/overdue_digest.py:overdue_digest"
 DELIVER_ENTRYPOINT = "flows/deliver.py:deliver"
-SWEEP_CRONS = {"morning": "30 7 * * *", "afternoon": "30 16 * * *"}
+LAUNCH_DUE_ENTRYPOINT = "flows/launch_due.py:launch_due"
+# every hour of the working day: a launch missed while the system was down comes within the hour
+# of its restart (``make up`` also starts one at once), at worst the next morning
+LAUNCH_DUE_CRON = "0 7-21 * * *"
 # every 5 minutes from 07:00 to 21:55, every day: retries go at their backoff times (1, 2, 4,
 # 8, 16 minutes), a Friday evening's failure not on Monday; quiet hours hold the rest
 DELIVER_CRON = "*/5 7-21 * * *"
 DIGEST_CRON = "0 8 * * 1"  # Monday 08:00, for the week's leadership meeting
-ALL_SCHOOLS = "*"  # launch_plan's school "*": every school in the ledger
 
 HEADER = f"""\
 # Houqin's Prefect deployments.
@@ -41,13 +43,17 @@ HEADER = f"""\
 #
 # - definitions: pieces shared by the deployments, referenced with YAML anchors (*name).
 # - One deployment per plan, named after its key: the launch-plan flow with parameters
-#   {{template: <key>, school: "{ALL_SCHOOLS}"}} (every school). It has one schedule per
-#   school-year calendar: a single run (RRULE COUNT=1) at the instant the plan's `launch:` rule
-#   gives, 08:00 {TIMEZONE} unless the rule says `@ HH:MM`, with that period as the schedule's
-#   parameter. A launch date already past never runs; launch by hand with `houqin launch`.
-#   Launching twice changes nothing, so a repeated run is harmless.
-# - sweep: reminders and escalations at 07:30 and 16:30 every day; the flow itself does
-#   nothing on days that are not working days (weekends, 节假日; 调休 make-up days count).
+#   {{template: <key>}} (no school: every school). It has one schedule per school-year
+#   calendar: a single run (RRULE COUNT=1) at the instant the plan's `launch:` rule gives,
+#   08:00 {TIMEZONE} unless the rule says `@ HH:MM`, with that period as the schedule's
+#   parameter. The UI shows when each plan launches. Launching twice changes nothing.
+# - launch-due: every hour from 07:00 to 21:00 (and once when `make up` starts), launches every
+#   plan whose launch time has passed and that a school does not have yet (`houqin launch
+#   --due`). Prefect drops a one-time run while the system is down; this never loses it.
+# - sweep: reminders and escalations at 07:30 and 16:30 on working days only: one schedule per
+#   school year, Monday-Friday (RRULE) plus the 调休 working weekend days (RDATE) minus the
+#   holidays (EXDATE), generated from calendars/, so the UI's upcoming runs are the days it
+#   works. One run at a time (a second waits); a late run acts as of its scheduled time.
 # - overdue-digest: the weekly overdue digest for leadership, Monday 08:00.
 # - deliver: the outbox every 5 minutes, 07:00-21:55, so a retry goes at its backoff time
 #   rather than at the next sweep; one run at a time (a run still going cancels the next).
@@ -66,6 +72,12 @@ def render(templates: Iterable[PlanTemplate], book: CalendarBook) -> str:
         "name: houqin",
         "prefect-version: 3.8.8",
         "",
+        "# Where a worker finds the code: its own checkout, named by the worker's environment",
+        "# (HOUQIN_CHECKOUT), read when each run starts; never the deploying machine's path.",
+        "pull:",
+        "  - prefect.deployments.steps.set_working_directory:",
+        '      directory: "{{ $HOUQIN_CHECKOUT }}"',
+        "",
         "definitions:",
         "  work_pool: &work_pool  # for `prefect deploy --all`; `make up` serves without a pool",
         "    name: houqin",
@@ -81,7 +93,8 @@ def render(templates: Iterable[PlanTemplate], book: CalendarBook) -> str:
     for plan in plans:
         if plan.key in by_plan:
             lines += _plan_deployment(plan, by_plan[plan.key])
-    lines += _sweep_deployment() + _digest_deployment() + _deliver_deployment()
+    lines += _launch_due_deployment() + _sweep_deployment(workday_schedules(book))
+    lines += _digest_deployment() + _deliver_deployment()
     return "\n".join(lines) + "\n"
 
 
@@ -97,8 +110,8 @@ def _plan_deployment(plan: PlanTemplate, schedules: list[LaunchSchedule]) -> lis
         f"  - name: {plan.key}",
         f"    description: {_q(f'{title}. Launched for every school: {plan.launch}.')}",
         f"    entrypoint: {LAUNCH_ENTRYPOINT}",
-        f"    parameters: {{template: {plan.key}, school: {_q(ALL_SCHOOLS)}}}",
-        "    tags: *plan_tags",
+        f"    parameters: {{template: {plan.key}}}",
+        f"    tags: [houqin, plan, {_q('plan:' + plan.key)}]",
         "    work_pool: *work_pool",
         "    schedules:",
     ]
@@ -113,22 +126,42 @@ def _plan_deployment(plan: PlanTemplate, schedules: list[LaunchSchedule]) -> lis
     return lines
 
 
-def _sweep_deployment() -> list[str]:
+def _launch_due_deployment() -> list[str]:
+    return [
+        "",
+        "  # Launches whose time has passed and that a school lacks (a restart catches up).",
+        "  - name: launch-due",
+        f"    description: {_q('Launch every due plan a school lacks; hourly 07:00-21:00.')}",
+        f"    entrypoint: {LAUNCH_DUE_ENTRYPOINT}",
+        "    parameters: {}",
+        "    tags: *plan_tags",
+        "    work_pool: *work_pool",
+        "    concurrency_limit: {limit: 1, collision_strategy: CANCEL_NEW}",
+        "    schedules:",
+        "      - slug: hourly",
+        f"        cron: {_q(LAUNCH_DUE_CRON)}",
+        f"        timezone: {TIMEZONE}",
+    ]
+
+
+def _sweep_deployment(years: list[WorkdaySchedule]) -> list[str]:
     lines = [
         "",
-        "  # Reminders and escalations, twice a day (the flow skips non-working days).",
+        "  # Reminders and escalations at 07:30 and 16:30 on working days (调休 included).",
         "  - name: sweep",
-        f"    description: {_q('Reminders and escalations for every school, 07:30 and 16:30.')}",
+        f"    description: {_q('Reminders and escalations, 07:30 and 16:30 on working days.')}",
         f"    entrypoint: {SWEEP_ENTRYPOINT}",
         "    parameters: {}",
         "    tags: *reminder_tags",
         "    work_pool: *work_pool",
+        "    concurrency_limit: {limit: 1, collision_strategy: ENQUEUE}",
         "    schedules:",
-    ]
-    for slug, cron in SWEEP_CRONS.items():
+    ]  # fmt: skip
+    for year in years:
         lines += [
-            f"      - slug: {slug}",
-            f"        cron: {_q(cron)}",
+            f"      - slug: {_q(year.school_year)}  # {year.first} .. {year.last}: "
+            f"+{len(year.extra)} 调休 days, -{len(year.off)} holidays",
+            f"        rrule: {_q(year.rrule())}",
             f"        timezone: {TIMEZONE}",
         ]
     return lines
@@ -142,7 +175,7 @@ def _digest_deployment() -> list[str]:
         "  - name: overdue-digest",
         f"    description: {_q('Overdue items of every school for leadership, Monday 08:00.')}",
         f"    entrypoint: {DIGEST_ENTRYPOINT}",
-        f"    parameters: {{school: {_q(ALL_SCHOOLS)}, sent: true, deliver: true}}",
+        "    parameters: {sent: true, deliver: true}",
         "    tags: *digest_tags",
         "    work_pool: *work_pool",
         "    schedules:",

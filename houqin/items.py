@@ -186,7 +186,15 @@ def untick(
         return _tick_step(session, item=item, by=by, now=now, step=step, done=False)
     if item.status != "done":
         raise UserError(f"item {item.id} is {item.status}; only a done item can be reopened")
-    _change(session, item, status="open", completed_by_id=None, completed_at=None, late=None)
+    _change(
+        session,
+        item,
+        status="open",
+        completed_by_id=None,
+        completed_at=None,
+        late=None,
+        completed_announced_at=None,  # done again later: announced again
+    )
     audit.record(
         session,
         actor=by.code,

@@ -344,3 +344,4 @@ def _template_version(
         assert found is not None
         return found
     return row
+

@@ -183,6 +183,9 @@ class Item(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     # a task several plans reach (houqin/shared_tasks.py); one item per school and school year
     shared: Mapped[str | None] = mapped_column(String(64))
+    # set by the sweep that claims the item's event (a conditional UPDATE): each is emitted once
+    overdue_announced_at: Mapped[datetime | None] = mapped_column()
+    completed_announced_at: Mapped[datetime | None] = mapped_column()
 
     run: Mapped[PlanRun] = relationship()
     owner: Mapped[Person] = relationship(foreign_keys=[owner_id])

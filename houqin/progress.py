@@ -1,19 +1,25 @@
-"""What people finished since the last sweep, and which plan runs are now complete.
+"""What to announce after a sweep: items newly overdue, items completed, plan runs complete.
 
-The sweep turns these into Prefect events; the cursor is an audit event of its own, so the
-ledger alone says what has been announced.
+Each announcement is claimed in the ledger by a conditional UPDATE (a marker still NULL, a run
+still active), so overlapping sweeps announce each exactly once and an item completed by a
+transaction that commits late is still announced by the next sweep (no audit-id cursor). The
+sweep emits Prefect events only for what its own transaction claimed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from houqin import audit
-from houqin.models import AuditEvent, Item, Person, PlanRun, School
+from houqin.db import rowcount
+from houqin.models import Item, Person, PlanRun, School
+
+CHUNK = 5_000  # ids per IN list
 
 
 @dataclass
@@ -27,54 +33,69 @@ class Progress:
 
 
 def _described(session: Session, ids: list[int]) -> list[tuple[int, str, str, str]]:
-    stmt = (
-        select(Item.id, School.code, PlanRun.template_key, Person.code)
-        .join(PlanRun, PlanRun.id == Item.run_id)
-        .join(School, School.id == Item.school_id)
-        .join(Person, Person.id == Item.owner_id)
-        .where(Item.id.in_(ids))
-        .order_by(Item.id)
-    )
-    return [(i, s, p, o) for i, s, p, o in session.execute(stmt)]
+    found: list[tuple[int, str, str, str]] = []
+    for start in range(0, len(ids), CHUNK):
+        stmt = (
+            select(Item.id, School.code, PlanRun.template_key, Person.code)
+            .join(PlanRun, PlanRun.id == Item.run_id)
+            .join(School, School.id == Item.school_id)
+            .join(Person, Person.id == Item.owner_id)
+            .where(Item.id.in_(ids[start : start + CHUNK]))
+        )
+        found += [(i, s, p, o) for i, s, p, o in session.execute(stmt)]
+    return sorted(found)
 
 
-def collect(session: Session, *, now: datetime, overdue_ids: list[int] = ()) -> Progress:  # type: ignore[assignment]
-    progress = Progress(overdue_items=_described(session, list(overdue_ids)) if overdue_ids else [])
-    last = session.scalar(
-        select(AuditEvent).where(AuditEvent.action == "sweep.cursor").order_by(AuditEvent.id.desc())
-    )
-    cursor = int(last.details["last_id"]) if last else 0
+def _claim(
+    session: Session,
+    marker: InstrumentedAttribute[datetime | None],
+    condition: ColumnElement[bool],
+    now: datetime,
+) -> list[int]:
+    """Set ``marker`` on the items meeting ``condition`` whose marker is still NULL; return the
+    ids this transaction set. A concurrent claimer waits on the row lock (PostgreSQL) or the
+    write lock (SQLite) and then finds the marker set, so it gets none of them."""
     stmt = (
-        select(AuditEvent.id, Item.id, School.code, PlanRun.template_key, Person.code)
-        .join(Item, Item.id == AuditEvent.item_id)
-        .join(PlanRun, PlanRun.id == Item.run_id)
-        .join(School, School.id == Item.school_id)
-        .join(Person, Person.id == Item.owner_id)
-        .where(AuditEvent.id > cursor, AuditEvent.action == "item.tick")
-        .order_by(AuditEvent.id)
+        update(Item)
+        .where(marker.is_(None), condition)
+        .values({marker: now})
+        .returning(Item.id)
+        .execution_options(synchronize_session=False)
     )
-    top = cursor
-    for event_id, item_id, school, plan, owner in session.execute(stmt):
-        progress.completed_items.append((item_id, school, plan, owner))
-        top = max(top, event_id)
-    newest = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    return list(session.scalars(stmt))
+
+
+def collect(session: Session, *, now: datetime, escalated: Iterable[int] = ()) -> Progress:
+    """Claim and describe what this sweep announces; ``escalated``: items at an escalation
+    step now (the planner's), whose overdue event goes out at the first, whatever its level."""
+    overdue: list[int] = []
+    wanted = sorted(set(escalated))
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        overdue += _claim(session, Item.overdue_announced_at, Item.id.in_(chunk), now)
+    completed = _claim(session, Item.completed_announced_at, Item.status == "done", now)
+    progress = Progress(
+        overdue_items=_described(session, overdue),
+        completed_items=_described(session, completed),
+    )
     still_open = exists().where(Item.run_id == PlanRun.id, Item.status == "open")
-    for run, school in session.execute(
-        select(PlanRun, School.code)
+    ready = session.execute(
+        select(PlanRun.id, PlanRun.school_id, School.code, PlanRun.template_key, PlanRun.period)
         .join(School, School.id == PlanRun.school_id)
         .where(PlanRun.status == "active", ~still_open)
-    ):
-        run.status = "completed"
+        .order_by(PlanRun.id)
+    ).all()
+    for run_id, school_id, school, plan, period in ready:
+        claim = update(PlanRun).where(PlanRun.id == run_id, PlanRun.status == "active")
+        if rowcount(session, claim.values(status="completed")) != 1:
+            continue  # another sweep announced it
         audit.record(
             session,
             actor="sweep",
             action="plan.complete",
             at=now,
-            school_id=run.school_id,
-            run_id=run.id,
+            school_id=school_id,
+            run_id=run_id,
         )
-        progress.completed_runs.append((run.id, school, run.template_key, run.period))
-    audit.record(
-        session, actor="sweep", action="sweep.cursor", at=now, last_id=max(top, newest or 0)
-    )
+        progress.completed_runs.append((run_id, school, plan, period))
     return progress

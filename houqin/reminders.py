@@ -33,7 +33,9 @@ INSERT_CHUNK = 20_000
 class PlanReport:
     candidates: int = 0
     written: int = 0
-    newly_overdue: list[int] = field(default_factory=list)  # items escalated (L1) this sweep
+    # open items at an escalation step (any level) now: the sweep announces each one's overdue
+    # event once, by a marker on the item (houqin/progress.py), whatever sweep wrote the rows
+    escalated: list[int] = field(default_factory=list)
     # school code -> why its items were not planned (a stored setting is unusable)
     school_errors: dict[str, str] = field(default_factory=dict)
 
@@ -118,7 +120,6 @@ def plan_reminders(
 
     steps: dict[tuple[date, str, str, date], Step | None] = {}
     rows: list[dict[str, Any]] = []
-    seen_overdue: set[int] = set()
     for item_id, school_id, owner_id, due_at, remind, escalate, supervisor_id in session.execute(
         stmt.execution_options(yield_per=2000)
     ):
@@ -133,6 +134,8 @@ def plan_reminders(
         step = steps[key]
         if step is None or (step.kind.startswith("remind") and due_at <= now_utc):
             continue  # nothing yet, or past the deadline and waiting for its escalation day
+        if step.kind.startswith("escalate"):
+            report.escalated.append(item_id)
         if step.kind.startswith("remind"):
             recipients = [owner_id]
         elif step.kind == "escalate:L1" and supervisor_id is not None:
@@ -154,10 +157,10 @@ def plan_reminders(
                 }
             )
         if len(rows) >= INSERT_CHUNK:
-            _insert(session, rows, report, seen_overdue)
+            _insert(session, rows, report)
             rows = []
     if rows:
-        _insert(session, rows, report, seen_overdue)
+        _insert(session, rows, report)
     return report
 
 
@@ -180,9 +183,7 @@ _UNNEST_INSERT = text(
 )
 
 
-def _insert(
-    session: Session, rows: list[dict[str, Any]], report: PlanReport, seen_overdue: set[int]
-) -> None:
+def _insert(session: Session, rows: list[dict[str, Any]], report: PlanReport) -> None:
     """Insert outbox rows, skipping any whose de-duplication key is already there."""
     if session.get_bind().dialect.name == "postgresql":
         params = {
@@ -202,8 +203,4 @@ def _insert(
             .returning(Outbox.item_id, Outbox.kind)
         )
         inserted = session.execute(stmt, rows)
-    for item_id, kind in inserted:
-        report.written += 1
-        if kind == "escalate:L1" and item_id not in seen_overdue:
-            seen_overdue.add(item_id)
-            report.newly_overdue.append(item_id)
+    report.written += len(inserted.all())

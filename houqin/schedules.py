@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from calendars import CalendarBook, SchoolYear
 from houqin.due_rules import resolve_due
 from houqin.errors import NotFound
+from houqin.models import PlanRun, School
 from houqin.periods import TERM_OF
 from houqin.plan_specs import PlanTemplate
+from houqin.school_profiles import applies_to
 
 # After the 07:30 sweep and as the working day starts, so the launch message is read that morning.
 LAUNCH_TIME = time(8, 0)
@@ -74,4 +79,100 @@ def launch_schedules(templates: Iterable[PlanTemplate], book: CalendarBook) -> l
             except NotFound:
                 continue
             schedules.append(LaunchSchedule(template.key, period_of(template, school_year), at))
+    return schedules
+
+
+@dataclass(frozen=True)
+class DueLaunch:
+    """A launch whose instant has passed and that the ledger does not have yet."""
+
+    template: str
+    school: str
+    period: str
+    at: datetime
+
+
+def due_launches(
+    session: Session, templates: Iterable[PlanTemplate], book: CalendarBook, now: datetime
+) -> list[DueLaunch]:
+    """Every (plan, school, period) whose launch instant is at or before ``now``, whose period
+    has not ended, that applies to the school and is not launched: level-triggered, so a launch
+    missed while the system was down happens at the next check instead of never."""
+    plans = {t.key: t for t in templates}
+    schools = list(session.scalars(select(School).order_by(School.code)))
+    launched = set(session.execute(select(PlanRun.template_key, PlanRun.school_id, PlanRun.period)))
+    due = []
+    for s in launch_schedules(plans.values(), book):
+        if s.at > now or _period_end(plans[s.template], s.period, book) < now.date():
+            continue
+        for school in schools:
+            key = (s.template, school.id, s.period)
+            if key not in launched and applies_to(plans[s.template], school):
+                due.append(DueLaunch(s.template, school.code, s.period, s.at))
+    return sorted(due, key=lambda d: (d.school, d.at, d.template))
+
+
+def _period_end(template: PlanTemplate, period: str, book: CalendarBook) -> date:
+    """The last day of ``period``: a plan whose period is over is not launched late."""
+    school_year = book.school_years[period.split("/")[0]]
+    term = TERM_OF.get(template.period)
+    return school_year.last_day if term is None else school_year.term_range(term)[1]
+
+
+SWEEP_TIMES = (time(7, 30), time(16, 30))
+
+
+@dataclass(frozen=True)
+class WorkdaySchedule:
+    """The sweep's schedule for one school year: Monday to Friday at each time, plus the
+    调休 working weekend days (RDATE), minus the weekday holidays (EXDATE)."""
+
+    school_year: str
+    first: date
+    last: date
+    extra: tuple[date, ...]  # weekend days that are working days
+    off: tuple[date, ...]  # weekdays that are not
+
+    def rrule(self, times: tuple[time, ...] = SWEEP_TIMES) -> str:
+        hours = ",".join(str(t.hour) for t in times)
+        minute = times[0].minute
+        assert all(t.minute == minute for t in times), "one minute for every time of day"
+        first = datetime.combine(self.first, time(0, 0))
+        until = datetime.combine(self.last, time(23, 59, 59))
+
+        def stamps(days: tuple[date, ...]) -> str:
+            return ",".join(f"{datetime.combine(d, t):%Y%m%dT%H%M%S}" for d in days for t in times)
+
+        lines = [
+            f"DTSTART:{first:%Y%m%dT%H%M%S}",
+            f"RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR={hours};BYMINUTE={minute};"
+            f"BYSECOND=0;UNTIL={until:%Y%m%dT%H%M%S}",
+        ]
+        if self.extra:
+            lines.append(f"RDATE:{stamps(self.extra)}")
+        if self.off:
+            lines.append(f"EXDATE:{stamps(self.off)}")
+        return "\n".join(lines)
+
+
+def workday_schedules(book: CalendarBook) -> list[WorkdaySchedule]:
+    """One schedule per school year of the book, the years' spans not overlapping (a year
+    runs from Aug 1, or the day after the previous year's file ends, to Aug 31)."""
+    schedules = []
+    previous_last: date | None = None
+    for key in sorted(book.school_years):
+        year = book.school_years[key]
+        first = year.first_day
+        if previous_last is not None and first <= previous_last:
+            first = previous_last + timedelta(days=1)
+        extra: list[date] = []
+        off: list[date] = []
+        day = first
+        while day <= year.last_day:
+            weekday = day.weekday() < 5
+            if book.is_workday(day) != weekday:
+                (off if weekday else extra).append(day)
+            day += timedelta(days=1)
+        schedules.append(WorkdaySchedule(key, first, year.last_day, tuple(extra), tuple(off)))
+        previous_last = year.last_day
     return schedules

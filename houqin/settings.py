@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         "(as under `make up`) and a temporary server over <data dir>/prefect when not. "
         "PREFECT_API_URL, if set, wins.",
     )
+    alert_webhook_url: str | None = Field(
+        None,
+        description="Where a Failed flow run is posted (JSON {text}): the Prefect automation "
+        "`houqin-failed-run` that `python -m flows.serve` and `python -m flows.alerts` create.",
+    )
     web_host: str = Field("127.0.0.1", description="Address `houqin serve` listens on.")
     web_port: int = Field(8000, ge=1, le=65535, description="Port `houqin serve` listens on.")
     web_threads: int = Field(

@@ -124,13 +124,16 @@ echo "Serving every deployment of prefect.yaml (log: $LOG/flows.log) ..."
 served=$!
 children+=("$served")
 wait_for "The served deployments" "$served" "$LOG/flows.log" 120 "$PREFECT_API_URL" deployments
+# A launch whose time passed while Houqin was down is made now, not at the next hourly check.
+"$BIN/prefect" deployment run launch-due/launch-due >"$LOG/launch-due.log" 2>&1 \
+    || echo "Could not start launch-due (log: $LOG/launch-due.log); it runs within the hour." >&2
 
 cat <<EOF
 
 Houqin is up.
   Web UI:      http://$WEB_HOST:$WEB_PORT  (health: /healthz)
   Prefect UI:  http://$PREFECT_HOST:$PORT
-    Deployments: one per plan (launch-plan/<plan>), sweep, overdue-digest.
+    Deployments: one per plan (launch-plan/<plan>), launch-due, sweep, overdue-digest, deliver.
     Each plan's next launch: Deployments -> the plan -> its schedules and "Upcoming" runs
     (or: PREFECT_API_URL=$PREFECT_API_URL $BIN/prefect deployment ls).
     Every launch date from the calendars: $BIN/houqin deployments

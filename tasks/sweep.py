@@ -1,4 +1,8 @@
-"""The sweep's steps, each one batched task over the whole ledger (never one per item)."""
+"""The sweep's steps, each one batched task over the whole ledger (never one per item).
+
+Planning and collecting retry (outbox rows have unique keys; a claim is one transaction);
+delivering never does (a retry could send twice: delivery itself keeps doubt `unconfirmed`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from houqin.settings import get_settings
 from houqin.sources import load_calendars
 
 
-@task(name="plan-reminders")
+@task(name="plan-reminders", retries=2, retry_delay_seconds=10)
 def plan_reminders(now: datetime, school: str | None) -> reminders.PlanReport:
     settings = get_settings()
     book = load_calendars(settings)
@@ -32,7 +36,8 @@ def deliver_outbox(now: datetime) -> delivery.DeliverReport:
         engine.dispose()
 
 
-@task(name="collect-progress")
-def collect_progress(now: datetime, overdue_ids: list[int]) -> progress.Progress:
+@task(name="collect-progress", retries=2, retry_delay_seconds=10)
+def collect_progress(now: datetime, escalated: list[int]) -> progress.Progress:
+    """Claims what to announce; a retry is safe, as a failed transaction claimed nothing."""
     with transaction(get_settings()) as session:
-        return progress.collect(session, now=now, overdue_ids=overdue_ids)
+        return progress.collect(session, now=now, escalated=escalated)

@@ -140,7 +140,7 @@ def test_prefect_yaml_is_what_houqin_deployments_writes():
 
 def test_deployments_check_fails_on_a_stale_file_until_write_regenerates_it(tmp_path):
     path = tmp_path / "prefect.yaml"
-    path.write_text(PREFECT_YAML.read_text(encoding="utf-8").replace("30 7 *", "0 7 *"))
+    path.write_text(PREFECT_YAML.read_text(encoding="utf-8").replace("0 7-21 *", "0 8-21 *"))
     runner = CliRunner()
     stale = runner.invoke(deployments, ["--check", "--file", str(path)])
     assert stale.exit_code == 1
@@ -154,7 +154,8 @@ def test_every_builtin_plan_has_a_deployment_of_the_launch_flow_for_every_school
     for key in templates:
         deployment = found[key]
         assert deployment["entrypoint"] == LAUNCH_FLOW
-        assert deployment["parameters"] == {"template": key, "school": "*"}
+        assert deployment["parameters"] == {"template": key}  # no school: every school
+        assert deployment["tags"] == ["houqin", "plan", f"plan:{key}"]
         expected = [s for s in launch_schedules(templates.values(), book) if s.template == key]
         assert [s["parameters"] for s in deployment["schedules"]] == [
             {"period": s.period} for s in expected
@@ -162,7 +163,7 @@ def test_every_builtin_plan_has_a_deployment_of_the_launch_flow_for_every_school
         assert [s["rrule"] for s in deployment["schedules"]] == [
             f"DTSTART:{s.at:%Y%m%dT%H%M%S}\nRRULE:FREQ=DAILY;COUNT=1" for s in expected
         ]
-    assert set(found) == set(templates) | {"sweep", "overdue-digest", "deliver"}
+    assert set(found) == set(templates) | {"launch-due", "sweep", "overdue-digest", "deliver"}
 
 
 def test_every_schedule_is_in_asia_shanghai():
@@ -172,12 +173,47 @@ def test_every_schedule_is_in_asia_shanghai():
             assert schedule["timezone"] == "Asia/Shanghai", deployment["name"]
 
 
-def test_the_sweep_runs_daily_at_0730_and_1630_and_the_digest_on_monday_at_0800():
+def test_the_sweep_runs_on_working_days_one_at_a_time_and_the_digest_on_monday_at_0800():
     found = prefect_yaml()
-    assert [s["cron"] for s in found["sweep"]["schedules"]] == ["30 7 * * *", "30 16 * * *"]
+    assert [s["slug"] for s in found["sweep"]["schedules"]] == ["2026-2027", "2027-2028"]
+    assert found["sweep"]["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
     assert found["sweep"]["entrypoint"] == "flows/sweep.py:sweep"
     assert [s["cron"] for s in found["overdue-digest"]["schedules"]] == ["0 8 * * 1"]
     assert found["overdue-digest"]["entrypoint"] == "flows/overdue_digest.py:overdue_digest"
+    assert found["overdue-digest"]["parameters"] == {"sent": True, "deliver": True}
+
+
+def test_launch_due_runs_every_hour_of_the_day_one_at_a_time():
+    found = prefect_yaml()["launch-due"]
+    assert found["entrypoint"] == "flows/launch_due.py:launch_due"
+    assert [s["cron"] for s in found["schedules"]] == ["0 7-21 * * *"]
+    assert found["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+
+
+def test_the_sweeps_upcoming_runs_are_exactly_the_calendars_working_days(book):
+    """Prefect's own reading of the generated RRULEs (RDATE 调休, EXDATE 节假日) against the
+    calendar, day by day over both school years: what the UI lists as upcoming runs."""
+    from datetime import date, timedelta
+
+    from prefect.client.schemas.schedules import RRuleSchedule
+
+    runs: list[datetime] = []
+    for entry in prefect_yaml()["sweep"]["schedules"]:
+        rule = RRuleSchedule(rrule=entry["rrule"], timezone=entry["timezone"]).to_rrule()
+        runs += list(rule)
+    assert len(runs) == len(set(runs))  # the school years do not overlap
+    got = sorted(r.astimezone(SHANGHAI).replace(tzinfo=None) for r in runs)
+    want = []
+    day, last = date(2026, 8, 1), date(2028, 8, 31)
+    while day <= last:
+        if book.is_workday(day):
+            want += [datetime(day.year, day.month, day.day, 7, 30)]
+            want += [datetime(day.year, day.month, day.day, 16, 30)]
+        day += timedelta(days=1)
+    assert got == want
+    assert datetime(2026, 10, 10, 7, 30) in got  # a 调休 Saturday
+    assert datetime(2026, 10, 1, 7, 30) not in got  # 国庆节, a Thursday
+    assert all(r.astimezone(SHANGHAI).utcoffset() == timedelta(hours=8) for r in runs)
 
 
 def test_delivery_runs_every_five_minutes_in_working_hours_one_run_at_a_time():
@@ -241,8 +277,8 @@ def test_serving_registers_every_deployment_of_prefect_yaml_with_its_schedules(r
             assert schedule.parameters == want[slug].get("parameters", {})
             assert schedule.active
         assert deployment.parameters == expected[name]["parameters"]
-    sweep = sorted(s.schedule.cron for s in found["sweep"].schedules)
-    assert sweep == ["30 16 * * *", "30 7 * * *"]
+    sweep = sorted(s.schedule.rrule for s in found["sweep"].schedules)
+    assert sweep == sorted(s["rrule"] for s in expected["sweep"]["schedules"])
 
 
 @pytest.mark.prefect
@@ -278,7 +314,7 @@ def test_the_server_schedules_gaokao_security_at_0800_shanghai_on_each_launch_da
     assert [r.expected_start_time for r in runs] == [s.at for s in expected]
     assert runs[0].expected_start_time == datetime(2027, 5, 10, 8, 0, tzinfo=SHANGHAI)
     assert [r.parameters for r in runs] == [
-        {"template": "gaokao_security", "school": "*", "period": s.period} for s in expected
+        {"template": "gaokao_security", "period": s.period} for s in expected
     ]
 
 

@@ -19,20 +19,24 @@ def test_a_scheduled_launch_for_every_school_skips_a_school_with_an_unbound_role
     prefect_harness: None, async_flow_runs: None, database_url: str
 ) -> None:
     from flows.launch_plan import run_launch_plan
+    from flows.runs import summary_of
 
     with transaction(get_settings()) as s:
         staff_school(s, "good")
         lonely = make_school(s, "lonely")
         make_person(s, lonely, "zhang", "张主任", roles=("logistics_head",))
-    results = run_launch_plan(
+    state = run_launch_plan(
         template="safety_month", school="*", period="2026-2027", today=date(2027, 4, 1)
-    ).result()
+    )
+    assert state.is_failed()  # a school failed: the run says so, and which, and why
+    assert "lonely: safety_month 2026-2027: " in state.message and "no one bound" in state.message
+    results = summary_of(state)
     assert results["good"]["created"] is True and results["good"]["items"] == 18
     assert "no one bound" in results["lonely"]["error"]
     again = run_launch_plan(
-        template="safety_month", school="*", period="2026-2027", today=date(2027, 4, 2)
-    ).result()
-    assert again["good"]["created"] is False
+        template="safety_month", school=None, period="2026-2027", today=date(2027, 4, 2)
+    )
+    assert summary_of(again)["good"]["created"] is False
 
 
 def test_the_sweep_that_sees_a_plan_runs_last_item_closed_writes_its_completion_report(

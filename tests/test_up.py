@@ -81,6 +81,16 @@ def test_up_says_up_once_the_web_ui_prefect_and_every_deployment_answer(tmp_path
         assert httpx.get(f"http://127.0.0.1:{web}/healthz").json()["status"] == "ok"
         found = httpx.post(f"http://127.0.0.1:{prefect}/api/deployments/filter", json={}).json()
         assert {d["status"] for d in found} == {"READY"} and len(found) >= 3
+        # a launch missed while the system was down is caught up at start: launch-due is run
+        due = next(d["id"] for d in found if d["name"] == "launch-due")
+        deadline, runs = time.monotonic() + 120, []
+        while not runs and time.monotonic() < deadline:
+            runs = httpx.post(
+                f"http://127.0.0.1:{prefect}/api/flow_runs/filter",
+                json={"flow_runs": {"deployment_id": {"any_": [due]}}},
+            ).json()
+            time.sleep(1)
+        assert runs, "make up did not start a launch-due run"
 
 
 @pytest.mark.prefect

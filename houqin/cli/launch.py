@@ -1,4 +1,5 @@
-"""``houqin launch``: a plan launched for a school and period, as a Prefect flow run."""
+"""``houqin launch``: a plan launched for a school and period, as a Prefect flow run; or with
+``--due``, every plan whose launch time has passed and that a school does not have yet."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ from houqin.cli.context import Ctx, by_option, pass_ctx, today_option
 from houqin.cli.plans import preview
 from houqin.launch import check_launch
 from houqin.people import get_school
-from houqin.sources import get_plan, load_calendars
+from houqin.schedules import due_launches
+from houqin.sources import get_plan, load_calendars, load_plans
 
 
 @click.command()
-@click.argument("template")
-@click.option("--school", required=True, help="School code.")
-@click.option("--period", required=True, help="School year (2026-2027) or term (2026-2027/2).")
+@click.argument("template", required=False)
+@click.option("--school", help="School code.")
+@click.option("--period", help="School year (2026-2027) or term (2026-2027/2).")
+@click.option(
+    "--due",
+    is_flag=True,
+    help="Launch every plan whose launch time has passed, for each school that lacks it.",
+)
 @by_option
 @click.option(
     "--preview", "show", is_flag=True, help="Show the items and deadlines; write nothing."
@@ -25,14 +32,24 @@ from houqin.sources import get_plan, load_calendars
 @pass_ctx
 def launch(
     c: Ctx,
-    template: str,
-    school: str,
-    period: str,
+    template: str | None,
+    school: str | None,
+    period: str | None,
+    due: bool,
     by: str,
     show: bool,
     today: datetime | None,
 ) -> None:
     """Launch a plan for a school and period, as a Prefect flow run (idempotent)."""
+    if due:
+        if template or school or period:
+            raise click.UsageError(
+                "--due launches every due plan: give no TEMPLATE, --school, --period"
+            )
+        _launch_due(c, by, show, today)
+        return
+    if not (template and school and period):
+        raise click.UsageError("give TEMPLATE, --school and --period (or --due)")
     if show:
         for key, when in preview(c, template, school, period).items():
             click.echo(f"{key}: {when}")
@@ -63,3 +80,24 @@ def launch(
     result = state.result()
     click.echo(result["message"])
     click.echo(where.describe(state.state_details.flow_run_id))
+
+
+def _launch_due(c: Ctx, by: str, show: bool, today: datetime | None) -> None:
+    now = c.now(today, "08:00")
+    with c.unit() as s:
+        due = due_launches(s, load_plans(c.settings).values(), load_calendars(c.settings), now)
+    for d in due:
+        click.echo(f"due: {d.template} · {d.school} · {d.period} (since {d.at:%Y-%m-%d %H:%M})")
+    if show or not due:
+        click.echo(f"{len(due)} launches due at {now:%Y-%m-%d %H:%M}")
+        return
+    where = c.orchestrator()
+    from flows.launch_due import run_launch_due  # deliberate: imports Prefect, to run a flow
+
+    state = run_launch_due(launched_by=by, today=now.date())
+    click.echo(where.describe(state.state_details.flow_run_id))
+    if state.is_failed():
+        raise click.ClickException(state.message or "launch --due failed")
+    for school, launched in state.result().items():
+        for line in launched.values():
+            click.echo(f"{school}: {line['message']}")

@@ -41,6 +41,8 @@ COMMANDS = {
     "ical": "houqin.cli.web:ical",
     "deployments": "houqin.cli.deployments:deployments",
     "demo": "houqin.cli.demo:demo",
+    "backup": "houqin.cli.backup:backup",
+    "restore": "houqin.cli.backup:restore",
 }
 
 

@@ -33,12 +33,15 @@ def sweep(
     c.engine()
     load_calendars(c.settings).is_workday(c.now(today, at).date())
     where = c.orchestrator()
-    from flows.sweep import sweep as sweep_flow  # deliberate: imports Prefect, only to run a flow
+    from flows.runs import summary_of  # deliberate: imports Prefect, only to run a flow
+    from flows.sweep import sweep as sweep_flow  # deliberate: as above
 
     state = sweep_flow(
         today=today.date() if today else None, at=at, school=school, force=force, return_state=True
     )
-    result = state.result()
+    result = state.result() if not state.is_failed() else summary_of(state)
+    if not isinstance(result, dict):  # failed before it had a summary: the state says why
+        raise click.ClickException(state.message or "the sweep failed")
     if result.get("skipped"):
         click.echo("not a working day: nothing sent (use --force to sweep anyway)")
     else:
@@ -53,3 +56,5 @@ def sweep(
         for problem in result["school_errors"].values():
             click.echo(f"  unusable setting, that school's reminders stopped: {problem}")
     click.echo(where.describe(state.state_details.flow_run_id))
+    if state.is_failed():
+        raise click.ClickException(f"the sweep ended Failed: {state.message}")
