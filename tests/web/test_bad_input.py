@@ -267,5 +267,5 @@ def test_a_number_that_is_not_a_number_is_refused(live: Live) -> None:
         token = form_token(client, f"/items/{item_id}")
         for value in ("abc", "nan", "1e999"):
             response = client.post(f"/items/{item_id}/tick", data={"csrf": token, "number": value})
-            assert response.status_code == 400 and "应为数字" in response.text
+            assert response.status_code == 400 and "不是数字：请填写数字" in response.text
     assert snapshot(live, item_id) == before
