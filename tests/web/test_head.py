@@ -73,7 +73,9 @@ def test_launching_with_an_unbound_role_or_a_bad_period_explains_and_writes_noth
     assert count(live, PlanRun) == runs
 
 
-def test_binding_a_role_is_confirmed_with_the_open_items_it_moves_and_is_audited(live: Live) -> None:
+def test_binding_a_role_is_confirmed_with_the_open_items_it_moves_and_is_audited(
+    live: Live,
+) -> None:
     moved = count(live, Item, Item.role_key == "gardener", Item.status == "open")
     with logged_in(live, "zhang") as client:
         page = client.get("/people").text
