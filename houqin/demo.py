@@ -119,6 +119,7 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     click.echo(
         f"  {result.school}: {result.created} people, {result.bound} roles bound ({ROSTER.name})"
     )
+    password = _accounts(engine, tz)  # before the replay: the head's mail offers what a head may
 
     say("4. 启动计划 Launch plans (Prefect flow runs)")
     from flows.launch_plan import run_launch_plan  # deliberate: Prefect loads only for the demo
@@ -168,7 +169,6 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     )
 
     say("7. 网页 Web UI: one account per role (demo only)")
-    password = _accounts(engine, tz)
     for username, role, person in ACCOUNTS:
         click.echo(f"  {username:10} {role:15} {person or '示范区'}")
     click.echo(f"  password (all of them): {password}   (also in {out / 'accounts.txt'})")
@@ -177,9 +177,10 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
         encoding="utf-8",
     )
     click.echo(
-        f"  Serve the replayed season (its mail links work on that day):\n"
+        f"  Serve the replayed season's last day (its mail links work then, not on the real "
+        f"date):\n"
         f"  HOUQIN_DATABASE_URL=sqlite:///{db} HOUQIN_DATA_DIR={out / 'data'} "
-        f"houqin serve --today {REVIEW_DAY}"
+        f"houqin serve --today {REPLAY[1]}"
     )
 
 

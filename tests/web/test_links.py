@@ -4,13 +4,20 @@ supervisor, leader or head it was escalated to, with what each may do there."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import io
+from datetime import date, timedelta
 
+from PIL import Image
 from sqlalchemy import select
 
+from houqin import clock
+from houqin.demo import photo_png
 from houqin.digests import compose, lines_for
 from houqin.items import NUDGE
+from houqin.links import make_token
 from houqin.models import Delivery, Item, Outbox, Person, School
+from houqin.web.deps import get_now
+from houqin.web.uploads import sniff
 from tests.factories import NOW
 from tests.web.conftest import Live, form_token
 from tests.web.test_bad_input import link, post_link, snapshot
@@ -186,3 +193,35 @@ def test_the_digest_words_a_follow_up_for_its_recipient(live: Live) -> None:
     assert "勾选确认" not in texts["wang"] and "督办：" in texts["wang"]
     assert "立即提醒负责人" in texts["wang"] and "转交或免除" not in texts["wang"]
     assert "也可转交或免除" in texts["zhang"]
+
+
+def test_served_on_a_replayed_day_its_links_work_and_expire_on_that_days_clock(
+    live: Live,
+) -> None:
+    """`houqin serve --today` (HOUQIN_TODAY): the demo's mail links, signed on replayed days,
+    open when the season is served; on the real date they have long expired."""
+    sent = clock.moment(date(2027, 6, 10), "07:30")
+    token = make_token(
+        live.settings,
+        item_id=live.world.items["repair_training"],
+        person_id=live.world.people["li"],
+        now=sent,
+    )
+    live.app.dependency_overrides.pop(get_now)  # the served clock, not the tests' fixed NOW
+    live.reconfigure(today=date(2027, 6, 10))
+    with live.client() as client:
+        opened = client.get(f"/l/{token}")
+    assert opened.status_code == 200 and "水电维修理论培训" in opened.text
+    live.reconfigure(today=date(2027, 6, 30))  # 20 days later: past the 14 days a link lasts
+    with live.client() as client:
+        expired = client.get(f"/l/{token}")
+    assert expired.status_code == 400 and "链接已过期" in expired.text
+
+
+def test_the_demo_photo_is_a_real_image() -> None:
+    data = photo_png()
+    assert sniff(data[:16]) == "png"
+    with Image.open(io.BytesIO(data)) as img:
+        img.verify()
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.size == (320, 240) and len(img.getcolors(maxcolors=4096) or []) > 10
