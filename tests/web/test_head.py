@@ -62,7 +62,7 @@ def test_launching_with_an_unbound_role_or_a_bad_period_explains_and_writes_noth
         unbound = client.get(
             "/launch", params={"template": "gaokao_security", "period": "2026-2027"}
         )
-        assert unbound.status_code == 400 and "exam_patrol" in unbound.text
+        assert unbound.status_code == 400 and "本校还没有人担任「" in unbound.text
         bad = client.get("/launch", params={"template": "safety_month", "period": "2026"})
         assert bad.status_code == 400 and "2026-2027" in bad.text
         token = form_token(client, "/head")
