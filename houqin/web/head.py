@@ -4,6 +4,7 @@ reassign / waive actions on an item. Everything here needs ``can_manage_school``
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from houqin.bilingual import Bilingual
+from houqin.errors import UserError
 from houqin.items import reassign, waive
 from houqin.launch import launch, plan_items
 from houqin.models import Item, Person, PlanRun, School
@@ -22,6 +24,7 @@ from houqin.plan_runs import counts_by_run, runs_of
 from houqin.plan_specs import PlanTemplate
 from houqin.roles import ROLES, Role
 from houqin.web import forms
+from houqin.web.catalogue import explain
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import BadInput
@@ -48,15 +51,17 @@ def _template(request: Request, key: str | None) -> PlanTemplate:
 @router.get("/head")
 def dashboard(request: Request, viewer: User, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
+    return render(request, "head.html.j2", **_dashboard(request, session, school, now))
+
+
+def _dashboard(request: Request, session: Session, school: School, now: datetime) -> dict[str, Any]:
     runs = runs_of(session, [school.id])
-    return render(
-        request,
-        "head.html.j2",
-        school=school,
-        runs=runs,
-        counts=counts_by_run(session, [r.id for r in runs], now),
-        plans=_plans(request),
-    )
+    return {
+        "school": school,
+        "runs": runs,
+        "counts": counts_by_run(session, [r.id for r in runs], now),
+        "plans": _plans(request),
+    }
 
 
 @router.get("/launch")
@@ -64,11 +69,26 @@ def preview(
     request: Request,
     viewer: User,
     session: DB,
+    now: Now,
     template: str | None = None,
     period: str | None = None,
 ) -> Response:
-    """Every item with its owner and deadline, before anything is written."""
+    """Every item with its owner and deadline, before anything is written. A period the plan
+    cannot take shows the launch form again, as typed, with the reason beside it."""
     school = managed_school(session, viewer)
+    try:
+        return _preview(request, session, school, template, period)
+    except UserError as exc:
+        page = _dashboard(request, session, school, now)
+        entered = {"template": template or "", "period": (period or "")[:32]}
+        return render(
+            request, "head.html.j2", status_code=400, **page, entered=entered, problem=explain(exc)
+        )
+
+
+def _preview(
+    request: Request, session: Session, school: School, template: str | None, period: str | None
+) -> Response:
     plan = _template(request, template)
     if not period:
         raise BadInput(

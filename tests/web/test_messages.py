@@ -140,3 +140,13 @@ def test_the_detector_finds_an_english_sentence() -> None:
     page = "<main><p>period '2027': expected a school year such as 2026-2027</p></main>"
     assert english_in(page)
     assert not english_in("<main><p>可选 html、pdf、xlsx。</p></main>")
+
+
+def test_a_refused_launch_shows_its_form_again_as_typed_with_the_reason_beside_it(
+    live: Live,
+) -> None:
+    with logged_in(live, "zhang") as client:
+        page = client.get("/launch?template=quality_service_month&period=2027")
+    assert page.status_code == 400
+    assert 'value="2027"' in page.text and 'value="quality_service_month" selected' in page.text
+    assert 'id="problem-period"' in page.text and "期间「2027」的写法不对" in page.text
