@@ -82,6 +82,7 @@ def test_a_used_link_shows_what_was_recorded(live: Live) -> None:
         again = client.get(f"/l/{token}")
     assert again.status_code == 200
     assert "已完成：11-23 09:00，李师傅 提交" in again.text and "已培训 12 人" in again.text
+    assert "已已" not in again.text
     assert 'href="/login"' not in again.text and 'href="/"' not in again.text
     with live.client() as client:
         english = client.get(f"/l/{token}?lang=en")
