@@ -21,8 +21,11 @@ ENGLISH = re.compile(r"[A-Za-z]{2,}(?:[ ,'’]+[A-Za-z]{2,}){2,}")
 
 
 def main_text(html: str) -> str:
-    """The page's own words (its <main>), without tags."""
+    """The page's own words (its <main>), without tags, styles, and machine detail quoted as
+    such (``<code lang="en">``: a mail server's own answer on the outbox page)."""
     body = html.split("<main>", 1)[-1].split("</main>", 1)[0]
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", body, flags=re.S)
+    body = re.sub(r'<code lang="en">.*?</code>', " ", body, flags=re.S)
     return unescape(re.sub(r"<[^>]+>", " ", body))
 
 
@@ -150,3 +153,33 @@ def test_a_refused_launch_shows_its_form_again_as_typed_with_the_reason_beside_i
     assert page.status_code == 400
     assert 'value="2027"' in page.text and 'value="quality_service_month" selected' in page.text
     assert 'id="problem-period"' in page.text and "期间「2027」的写法不对" in page.text
+
+
+def test_no_page_a_role_opens_in_zh_cn_has_an_english_sentence(live: Live) -> None:
+    w = live.world
+    pages = {
+        "zhang": [
+            "/my",
+            "/head",
+            "/people",
+            "/outbox",
+            "/review",
+            f"/runs/{w.run_id}",
+            f"/items/{w.items['publicity_coverage']}",
+            "/calendar",
+            "/launch?template=quality_service_month&period=2026-2027/1",
+        ],
+        "wang": ["/review", f"/runs/{w.run_id}", "/review/assessment.html?period=2026Q4"],
+        "li": ["/my", f"/items/{w.items['repair_training']}"],
+        "chen": ["/team"],
+        "district": ["/review"],
+    }
+    found = {}
+    for user, paths in pages.items():
+        with logged_in(live, user) as client:
+            for path in paths:
+                response = client.get(path)
+                assert response.status_code == 200, (user, path)
+                if english_in(response.text):
+                    found[(user, path)] = english_in(response.text)
+    assert found == {}
