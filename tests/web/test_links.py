@@ -5,6 +5,7 @@ supervisor, leader or head it was escalated to, with what each may do there."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
 from PIL import Image
@@ -20,6 +21,7 @@ from houqin.web.deps import get_now
 from houqin.web.uploads import sniff
 from tests.factories import NOW
 from tests.web.conftest import Live, form_token
+from tests.web.images import png
 from tests.web.test_bad_input import link, post_link, snapshot
 
 
@@ -226,3 +228,23 @@ def test_the_demo_photo_is_a_real_image() -> None:
         img.verify()
     with Image.open(io.BytesIO(data)) as img:
         assert img.size == (320, 240) and len(img.getcolors(maxcolors=4096) or []) > 10
+
+
+def test_a_used_links_record_shows_its_photos_through_the_link(live: Live) -> None:
+    token = link(live, "beautify_campus")  # li's, evidence: photos
+    with live.client() as client:
+        client.get(f"/l/{token}")
+        csrf = form_token(client, "/login")
+        done = client.post(
+            f"/l/{token}",
+            data={"csrf": csrf},
+            files=[("photos", ("campus.png", png(), "image/png"))],
+        )
+        assert done.status_code == 200 and "照片：已上传 1 张" in done.text
+        again = client.get(f"/l/{token}")
+        photos = re.findall(rf'src="(/l/{re.escape(token)}/photos/\d+)"', again.text)
+        assert len(photos) == 1
+        shown = client.get(photos[0])
+        assert shown.status_code == 200 and shown.headers["content-type"].startswith("image/")
+        other = link(live, "repair_training")  # another item's link cannot fetch this photo
+        assert client.get(photos[0].replace(token, other)).status_code == 403
