@@ -351,7 +351,7 @@ def nudge_owner(session: Session, *, item: Item, by: Person, now: datetime, day:
     and owner a day; False if one was already asked for today. The next delivery sends it."""
     if item.status != "open":
         raise UserError(
-            Bilingual(f"此事项当前状态为「{item.status}」，无需提醒。", f"item is {item.status}")
+            Bilingual("此事项已办结（完成或免除），无需提醒。", f"item {item.id} is {item.status}")
         )
     key = f"{item.id}:{NUDGE}:{day}:{item.owner_id}"
     if session.scalar(select(Outbox.id).where(Outbox.dedup_key == key)) is not None:

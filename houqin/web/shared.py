@@ -28,6 +28,7 @@ from houqin.items import completion_needs, get_item, open_dependencies, tick
 from houqin.models import Evidence, Item, Person, PlanRun, School
 from houqin.web import forms, uploads
 from houqin.web.errors import BadInput, Forbidden, FormRejected, WebError
+from houqin.web.i18n import STATUS
 from houqin.web.permissions import (
     Viewer,
     can_manage_school,
@@ -83,9 +84,10 @@ def no_longer(item: Item) -> WebError:
             status=409,
             back=f"/items/{item.id}",
         )
+    became = STATUS.get(item.status, Bilingual(item.status))
     return WebError(
-        f"此事项的状态刚刚变为「{item.status}」，未做任何更改。",
-        f"This item just became {item.status}; nothing was changed.",
+        f"此事项的状态刚刚变为「{became.zh}」，未做任何更改。",
+        f"This item just became {became.label('en')}; nothing was changed.",
         status=409,
         back=f"/items/{item.id}",
     )
