@@ -150,6 +150,15 @@ def read_completion(session: Session, item: Item, form: FormData) -> Completion:
     return Completion(note, number, steps, photos)
 
 
+def complete(
+    request: Request, session: Session, item: Item, by: Person, form: FormData, now: datetime
+) -> str:
+    """Check and apply a completion form in one go, for a route that shows no form again (a
+    refusal is then an error page)."""
+    must_be_open(item)
+    return apply_completion(request, session, item, by, read_completion(session, item, form), now)
+
+
 def form_again(refused: FormRejected) -> dict[str, object]:
     """What a page needs to show a refused form again: the entries and the message's field."""
     return {"entered": refused.values, "problem": refused}
