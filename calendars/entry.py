@@ -71,6 +71,7 @@ class NoticeEntry:
     path: str | None  # the school-year file written, or None: chinese-calendar has the year
     changes: tuple[DayChange, ...]
     written: bool
+    after: CalendarBook | None = None  # the calendar with the notice in (to preview a replan)
 
     def as_json(self) -> dict[str, Any]:
         return self.arrangement.as_json()
@@ -112,10 +113,11 @@ def _enter(book: CalendarBook, notice: Notice, *, write: bool) -> NoticeEntry:
     text = render(
         home.read_text(encoding="utf-8"), arrangement, "official", source, OFFICIAL_COMMENT
     )
-    changes = tuple(_changes(book, _check_and_load(book, home, text), arrangement))
+    after = _check_and_load(book, home, text)
+    changes = tuple(_changes(book, after, arrangement))
     if write:
         _replace(home, text)
-    return NoticeEntry(notice, arrangement, str(home), changes, written=write)
+    return NoticeEntry(notice, arrangement, str(home), changes, written=write, after=after)
 
 
 def _merged(book: CalendarBook, notice: Notice) -> tuple[Arrangement, str]:

@@ -48,6 +48,12 @@ def assessment(
     vetoes = [v.veto.key for v in result.fired]
     print(f"{school} {period}: {assessment_text.line(result, lang)}")
     # band is "insufficient_data" and total None while a KPI has no data (total_range says how far)
-    return {"total": result.total, "total_range": list(result.total_range),
-            "band": result.result_key, "no_data": [k.kpi.key for k in result.missing],
-            "vetoes": vetoes, "other_entries": result.other_entries, "paths": paths}  # fmt: skip
+    return {
+        "total": result.total,
+        "total_range": list(result.total_range),
+        "band": result.result_key,
+        "no_data": [k.kpi.key for k in result.missing],
+        "vetoes": vetoes,
+        "other_entries": result.other_entries,
+        "paths": paths,
+    }

@@ -4,15 +4,16 @@ A message may wait (retries, quiet hours, an outage), so its lines are read agai
 of sending: an item done, waived or reassigned since is dropped, as is an escalation no longer
 overdue or no longer the recipient's to supervise or lead; an item that two steps put in the
 message (a held reminder and today's escalation) appears once, at its latest step; and the
-counts are those of what the message lists. (Leadership's weekly overdue digest is another
-thing: houqin/reports/overdue.py.)
+counts are those of what the message lists. A re-planned item's "moved" line (houqin/replan.py)
+is told with the item's reminder when both are in the message, else on its own. (Leadership's
+weekly overdue digest is another thing: houqin/reports/overdue.py.)
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -89,7 +90,7 @@ def stale_reason(
     """Why ``line`` should no longer be told to the recipient, or None if it still should."""
     if line.status != "open":
         return f"item {line.item_id} is {line.status}"
-    if line.kind.startswith("remind"):
+    if line.kind.startswith(("remind", "moved")):
         if line.owner_id != recipient_id:
             return f"item {line.item_id} was reassigned"
         return None
@@ -126,12 +127,20 @@ def compose(
     is the school's logistics head (read with the lines) is told they may reassign or waive."""
     dropped: dict[int, str] = {}
     latest: dict[int, Row[Any]] = {}
+    moved: dict[int, date] = {}  # item -> the deadline the owner knew before a re-plan
     for line in lines:
         reason = stale_reason(line, person.id, leaders, now)
         if reason is not None:
             dropped[line.id] = reason
             continue
+        if line.kind.startswith("moved:"):  # told beside the item's reminder, or on its own
+            known = date.fromisoformat(line.kind.partition(":")[2])
+            moved[line.item_id] = min(known, moved.get(line.item_id, known))
+            latest.setdefault(line.item_id, line)
+            continue
         other = latest.get(line.item_id)
+        if other is not None and other.kind.startswith("moved:"):
+            other = None
         if other is None or _step_rank(line.kind) > _step_rank(other.kind):
             latest[line.item_id] = line
     kept = [line.id for line in lines if line.id not in dropped]
@@ -144,6 +153,8 @@ def compose(
     for line in sorted(latest.values(), key=lambda ln: ln.id):
         if line.kind.startswith("escalate"):
             kind = "escalation"
+        elif line.kind.startswith("moved:"):
+            kind = "moved"
         elif line.due_at <= now:
             kind = "overdue"
         else:
@@ -156,6 +167,7 @@ def compose(
                 owner=line.owner_name,
                 link=link(line.item_id, person.id),
                 provisional=line.due_provisional,
+                moved_from=moved.get(line.item_id),
             )
         )
         plan = line.plan_zh if zh else line.plan_en or line.plan_zh

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars import CalendarBook
-from houqin import audit
+from houqin import audit, calendar_state
 from houqin.due_rules import resolve_due
 from houqin.errors import NotFound, Problem, ValidationFailed
 from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
@@ -227,6 +227,7 @@ def launch(
         items=len(rows),
         flow_run_id=flow_run_id,
     )
+    calendar_state.baseline(session, book, now)  # what a later re-plan compares with
     provisional = sum(p.due_provisional for p in planned)
     note = f"; {provisional} deadlines provisional (日期暂定)" if provisional else ""
     return LaunchResult(

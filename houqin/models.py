@@ -229,6 +229,7 @@ class Outbox(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
     kind: Mapped[str] = mapped_column(String(32))  # remind:T-3 | remind:T0 | escalate:L1 | ...
     # pending (until next_attempt_at) | queued (in a message, whose status is the outcome) |
+    # withdrawn (its deadline moved before it went: houqin/replan.py) |
     # dropped (stale when its message went out) | failed (no address); why: last_error
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -341,6 +342,18 @@ class DigestRun(Base):
     scope: Mapped[str] = mapped_column(String(200))  # school:<code> | district:<name>
     at: Mapped[datetime] = mapped_column()
     item_ids: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class CalendarSnapshot(Base):
+    """The calendar files deadlines were last planned from, by content: the sweep re-plans when
+    the files' digest differs from the newest row, and a re-plan names the field that moved."""
+
+    __tablename__ = "calendar_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)  # sha256 over names and texts
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)  # file name -> its text
+    taken_at: Mapped[datetime] = mapped_column()
 
 
 @event.listens_for(Session, "before_flush")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-KINDS = ("remind", "due_today", "overdue", "escalation")
+KINDS = ("remind", "due_today", "overdue", "escalation", "moved")
 LANGS = ("zh-CN", "en")
 ZH_WEEKDAYS = "一二三四五六日"
 EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: that follows the locale
@@ -27,10 +27,11 @@ EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: that 
 class DigestLine:
     title: str
     due_at: datetime  # time-zone aware
-    kind: str  # "remind" | "due_today" | "overdue" | "escalation"
+    kind: str  # "remind" | "due_today" | "overdue" | "escalation" | "moved" (re-planned only)
     owner: str  # the owner's name; for an escalation, the person escalated about
     link: str  # signed link that opens the item for tick-off
     provisional: bool = False  # deadline rests on a guessed (unpublished) holiday calendar
+    moved_from: date | None = None  # the deadline's day before the calendar moved it
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class _Line:
     owner: str
     link: str
     provisional: bool
+    moved_from: str  # the earlier day, formatted; "" when the deadline did not move
     deadline: str  # local, formatted for the language
     days_left: int  # calendar days from today to the due date (local)
     days_overdue: int
@@ -89,6 +91,14 @@ def format_deadline(moment: datetime, lang: str, timezone: str = "Asia/Shanghai"
     return f"{EN_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d %H:%M}"
 
 
+def _day(day: date | None, lang: str) -> str:
+    if day is None:
+        return ""
+    if lang == "zh-CN":
+        return f"{day:%Y-%m-%d}(周{ZH_WEEKDAYS[day.weekday()]})"
+    return f"{EN_WEEKDAYS[day.weekday()]} {day:%Y-%m-%d}"
+
+
 def _require_aware(value: datetime, what: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be time-zone aware, got {value.isoformat()}")
@@ -124,6 +134,7 @@ def render_digest(
                     owner=line.owner,
                     link=line.link,
                     provisional=line.provisional,
+                    moved_from=_day(line.moved_from, lang),
                     deadline=format_deadline(line.due_at, lang, timezone),
                     days_left=max(days, 0),
                     days_overdue=max(-days, 0),
@@ -141,6 +152,7 @@ def render_digest(
         "own": len(own),
         "overdue": sum(line.kind == "overdue" for line in own),
         "escalations": len(all_lines) - len(own),
+        "moved": sum(bool(line.moved_from) for line in all_lines),
     }
     context = {
         "recipient": recipient,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from prefect import task
 
-from houqin import delivery, progress, reminders
+from houqin import delivery, progress, reminders, replan
 from houqin.db import make_engine, transaction
 from houqin.settings import get_settings
 from houqin.sources import load_calendars
@@ -15,10 +15,10 @@ from houqin.sources import load_calendars
 @task(name="plan-reminders")
 def plan_reminders(now: datetime, school: str | None) -> reminders.PlanReport:
     settings = get_settings()
+    book = load_calendars(settings)
     with transaction(settings) as session:
-        return reminders.plan_reminders(
-            session, now=now, book=load_calendars(settings), school=school
-        )
+        replan.follow_calendar(session, book=book, now=now)  # an edited calendar first
+        return reminders.plan_reminders(session, now=now, book=book, school=school)
 
 
 @task(name="deliver-outbox")

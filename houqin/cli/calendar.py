@@ -7,11 +7,15 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import make_url
 
-from calendars import load_book
+from calendars import CalendarBook, load_book
 from calendars.entry import NoticeEntry, apply_notice, preview_notice
 from calendars.notice import parse_notice
 from houqin.cli.context import Ctx, pass_ctx
+from houqin.cli.replan import describe
+from houqin.errors import SetupError
+from houqin.replan import replan
 from houqin.text_files import decode
 
 
@@ -35,6 +39,7 @@ def calendar_check(c: Ctx, directory: Path | None) -> None:
         )
     for issue in book.check():
         click.echo(f"{issue.level}: {issue.message}")
+    _would_move(c, book, listed=False)
 
 
 @calendar.command("notice")
@@ -56,6 +61,39 @@ def calendar_notice(
         click.echo(json.dumps(entry.as_json(), ensure_ascii=False))
         return
     _show(entry)
+    if entry.written:
+        _would_move(c, load_book(directory or c.settings.calendar_dir), listed=True)
+
+
+def _would_move(c: Ctx, book: CalendarBook, *, listed: bool) -> None:
+    """What ``houqin replan`` would move with these files (nothing is written)."""
+    url = make_url(c.settings.database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        click.echo("尚无台账，未对照已下发事项 / no ledger yet: no launched items to compare")
+        return
+    try:
+        with c.unit() as s:
+            report = replan(s, book=book, now=c.now(None), apply=False)
+    except SetupError as exc:
+        click.echo(f"未对照台账 / launched items not compared (no usable ledger): {exc}")
+        return
+    if listed:
+        for move in report.moves:
+            click.echo(f"  {describe(move, c.lang)}")
+    for why in report.skipped:
+        click.echo(f"  skipped: {why}")
+    moved = len(report.moves)
+    then = (
+        "运行 houqin replan 调整（定时巡检也会自动调整）/ run houqin replan (the sweep also "
+        "does it by itself)"
+        if moved
+        else "无需调整 / nothing to re-plan"
+    )
+    click.echo(
+        f"已下发事项：{report.checked} 项未完成中 {moved} 项截止日期将调整；{then} / launched "
+        f"items: {moved} of {report.checked} open items would move"
+        + ("" if listed or not moved else " (houqin replan --preview lists them)")
+    )
 
 
 def _show(entry: NoticeEntry) -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from houqin import outbox as outbox_state
 from houqin import school_settings, tables
 from houqin.cli.context import Ctx, by_option, pass_ctx, today_option
 from houqin.delivery import LedgerUnavailable, deliver
 from houqin.errors import UserError
-from houqin.models import Person, School
+from houqin.models import Outbox, Person, School
 
 SHOWN = ("unconfirmed", "failed", "pending", "claimed", "sending", "sent", "dropped")
 
@@ -29,6 +29,7 @@ def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
     c = ctx.ensure_object(Ctx)
     with c.unit() as s:
         counts = outbox_state.counts(s)
+        withdrawn = s.scalar(select(func.count()).where(Outbox.status == "withdrawn")) or 0
         schools = s.scalars(select(School).order_by(School.code))
         problems = [p for school in schools for p in school_settings.problems(school)]
         rows = []
@@ -39,6 +40,11 @@ def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
             error = tables.clip(d.last_error or d.subject, 60)
             rows.append([str(d.id), person.name, d.channel, d.status, str(d.attempts), when, error])
     click.echo("  ".join(f"{state} {counts.get(state, 0)}" for state in SHOWN))
+    if withdrawn:
+        click.echo(
+            f"{withdrawn} reminders withdrawn: their deadline moved with the calendar (houqin "
+            "replan); the sweep plans the new deadline's reminders"
+        )
     if counts.get("unconfirmed"):
         click.echo(
             f"{counts['unconfirmed']} unconfirmed: they may or may not have arrived; check with "

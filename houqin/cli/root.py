@@ -30,6 +30,7 @@ COMMANDS = {
     "untick": "houqin.cli.items:untick",
     "reassign": "houqin.cli.items:reassign",
     "waive": "houqin.cli.items:waive",
+    "replan": "houqin.cli.replan:replan_command",
     "sweep": "houqin.cli.sweep:sweep",
     "outbox": "houqin.cli.outbox:outbox",
     "report": "houqin.cli.reports:report",

@@ -35,6 +35,7 @@ from houqin.web import (
     links,
     login,
     outbox,
+    replan,
     reports,
     review,
     staff,
@@ -67,6 +68,12 @@ class Sources:
                 self._book = load_calendars(self.settings)
             return self._book
 
+    def reload_book(self) -> CalendarBook:
+        """The calendars read again: after the web UI wrote a notice into them."""
+        with self._lock:
+            self._book = load_calendars(self.settings)
+            return self._book
+
 
 def make_app(
     settings: Settings, *, engine: Engine | None = None, hasher: PasswordHasher | None = None
@@ -90,7 +97,20 @@ def make_app(
     app.state.templates = environment()
     app.state.sources = Sources(settings)
     error_pages.install(app)
-    for module in (health, login, staff, ticks, head, board, outbox, review, reports, links, ical):
+    for module in (
+        health,
+        login,
+        staff,
+        ticks,
+        head,
+        board,
+        outbox,
+        review,
+        reports,
+        links,
+        ical,
+        replan,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestState, secure=app.state.secure)

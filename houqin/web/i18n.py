@@ -46,6 +46,7 @@ ACTIONS: dict[str, Bilingual] = {
     "step.untick": Bilingual("取消步骤", "cleared a step"),
     "item.reassign": Bilingual("转交", "reassigned"),
     "item.waive": Bilingual("免除", "waived"),
+    "item.replanned": Bilingual("按校历调整了截止日期", "moved the deadline with the calendar"),
     "item.photos": Bilingual("上传照片", "added photos"),
     "item.nudge": Bilingual("提醒负责人", "reminded the owner"),
     "link.use": Bilingual("通过提醒链接操作", "used a reminder link"),
