@@ -35,18 +35,21 @@ def english_in(html: str) -> list[str]:
 
 def _owned(live: Live, owner: str, kind: str) -> int:
     with live.session() as s:
-        found = s.scalar(
-            select(Item.id)
-            .where(
-                Item.owner_id == live.world.people[owner],
-                Item.evidence_kind == kind,
-                Item.status == "open",
-                Item.depends_on.is_(None) | (Item.depends_on == []),
+        found = [
+            item.id
+            for item in s.scalars(
+                select(Item)
+                .where(
+                    Item.owner_id == live.world.people[owner],
+                    Item.evidence_kind == kind,
+                    Item.status == "open",
+                )
+                .order_by(Item.id)
             )
-            .order_by(Item.id)
-        )
-        assert found is not None
-        return found
+            if not item.depends_on
+        ]
+        assert found
+        return found[0]
 
 
 def _unbind(live: Live) -> None:
