@@ -34,11 +34,12 @@ LAUNCHED_AT = pendulum.datetime(2026, 8, 3, 8, 0, tz=TZ)
 LEADER, VICE, HEAD = "principal", "vice_principal_logistics", "logistics_head"
 
 
-def create_database(admin_url: str) -> str:
+def create_database(admin_url: str, template: str | None = None) -> str:
     name = f"houqin_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copied = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     admin.dispose()
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 

@@ -14,14 +14,14 @@ from houqin.people import get_school
 from houqin.reports import assessment_text, output
 from houqin.reports.assessment import assess
 from houqin.settings import get_settings
-from houqin.standards import get_standard
+from houqin.standards import get_standard, standard_for
 
 
 @flow(name="assessment", log_prints=True)
 def assessment(
     school: str,
     period: str,
-    standard: str = "primary_school",
+    standard: str | None = None,  # default: the standard for the school's kind
     formats: tuple[str, ...] = ("html", "pdf", "xlsx"),
     lang: str = "zh-CN",
     today: date | None = None,
@@ -33,10 +33,11 @@ def assessment(
     engine = make_engine(settings)
     try:
         with unit_of_work(engine) as session:
+            target = get_school(session, school)
             result = assess(
                 session,
-                standard=get_standard(standard),
-                school=get_school(session, school),
+                standard=get_standard(standard) if standard else standard_for(target),
+                school=target,
                 period=period,
                 now=now,
             )

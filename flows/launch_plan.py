@@ -17,6 +17,7 @@ from houqin.errors import UserError
 from houqin.launch import launch
 from houqin.models import School
 from houqin.people import get_school
+from houqin.school_profiles import applies_to, refusal
 from houqin.settings import get_settings
 from houqin.sources import get_plan, load_calendars
 
@@ -43,12 +44,17 @@ async def launch_plan(
     book = load_calendars(settings)
     now = clock.moment(today, "08:00", settings.timezone) if today else clock.now(settings.timezone)
     flow_run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    if school == "*":
+    results: dict[str, Any] = {}
+    if school == "*":  # only the schools the plan is for (kind and facts, school_profiles)
         with transaction(settings) as session:
-            codes = list(session.scalars(select(School.code).order_by(School.code)))
+            codes = []
+            for each in session.scalars(select(School).order_by(School.code)):
+                if applies_to(plan, each):
+                    codes.append(each.code)
+                else:
+                    results[each.code] = {"skipped": refusal(plan, each, code=each.code)}
     else:
         codes = [school]
-    results: dict[str, Any] = {}
     for code in codes:
         try:
             with transaction(settings) as session:

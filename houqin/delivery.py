@@ -8,7 +8,10 @@ in turn is checked against its school's settings and quiet hours, paced (robots)
 (houqin/digests.py: stale lines dropped); then one step, committed before the send, records the
 outcome of the previous send and marks this message ``sending``; then it is handed to its
 channel. A crash therefore leaves at most one message of the run ``sending``; the rest of its
-batch is only ``claimed`` and goes out with the next run once the lease has run out.
+batch is only ``claimed`` and goes out with the next run once the lease has run out. On
+PostgreSQL an e-mail's step is committed in a worker thread while the server takes the
+envelope (MAIL, RCPT: nothing handed over); the channel's gate waits for it before DATA
+(``_start_beside``; docs/reliability.md argues why nothing is weakened).
 
 The run commits as it goes (each step its own transaction, on one connection): that is what
 bounds the doubt. Time: ``now`` is when the run starts (replayable); the clock moves on from it
@@ -21,6 +24,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,7 +43,7 @@ from houqin.models import Delivery, Person, School
 from houqin.school_settings import SchoolSettingsError
 from houqin.secret_key import signing_key
 from houqin.settings import Settings
-from notifications.channels import Channel, DeliveryError, batch
+from notifications.channels import Channel, DeliveryError, Withheld, batch
 from notifications.message import Message
 from notifications.pacing import Pacer
 
@@ -105,6 +109,14 @@ class _Run:
     # and on PostgreSQL a second one in autocommit for the one-statement steps
     connections: dict[bool, Connection] = field(default_factory=dict)
     fast: bool = False
+    worker: ThreadPoolExecutor | None = None
+
+    def beside(self) -> ThreadPoolExecutor:
+        """The one thread that runs a message's commit while the channel opens its envelope;
+        the run's connections are used by one thread at a time (the main one waits for it)."""
+        if self.worker is None:
+            self.worker = self.stack.enter_context(ThreadPoolExecutor(1, "houqin-ledger"))
+        return self.worker
 
     def connect(self, autocommit: bool) -> Connection:
         if autocommit not in self.connections:
@@ -222,8 +234,15 @@ def _send_batch(run: _Run, batch: list[_Claimed]) -> None:
                 last = None
             claimed.pacer.wait()  # before the message is marked sending: a wait is not "in flight"
         done, last = last, None
+        error: DeliveryError | None = None
+        started: tuple[Message | None, int] | None
         try:
-            started = _advance(run, done, claimed)
+            text_ = _text(run, claimed)
+            if _overlapped(run, claimed, text_):
+                assert text_ is not None
+                started, error = _start_beside(run, done, claimed, text_)
+            else:
+                started = _advance(run, done, claimed, text_)
         except (LedgerUnavailable, SetupError):
             raise
         except Exception as exc:  # noqa: BLE001 - composing one message failed: nothing was sent
@@ -234,7 +253,9 @@ def _send_batch(run: _Run, batch: list[_Claimed]) -> None:
         if started is None:
             continue
         message, attempts = started
-        last = _Sent(claimed.delivery.id, attempts, _send(claimed, message))
+        if message is not None:  # not sent yet (the usual path)
+            error = _send(claimed, message)
+        last = _Sent(claimed.delivery.id, attempts, error)
     if last is not None:
         _write(run, partial(_step, run, done=last, claimed=None))
 
@@ -267,15 +288,23 @@ def _fail(run: _Run, claimed: _Claimed, error: str) -> None:
         run.report.errors.append(f"{claimed.person.name}: {error}")
 
 
-def _send(claimed: _Claimed, message: Message) -> DeliveryError | None:
-    """Hand ``message`` to its channel; the error that says what became of it, if any."""
+def _send(
+    claimed: _Claimed, message: Message, gate: Callable[[], None] | None = None
+) -> DeliveryError | None:
+    """Hand ``message`` to its channel (through ``gate``: see ``_start_beside``); the error
+    that says what became of it, if any. ``Withheld`` (the gate stopped it) goes through."""
     assert claimed.channel is not None
     name, who = claimed.delivery.channel, claimed.person.name
     problem = claimed.channel.validate_address(message.address) if message.address else None
     try:
         if problem:
             raise DeliveryError(f"{name}: {problem}", permanent=True)
-        claimed.channel.send(message)
+        if gate is None:
+            claimed.channel.send(message)
+        else:
+            claimed.channel.send_gated(message, gate)  # type: ignore[attr-defined]
+    except Withheld:
+        raise
     except DeliveryError as exc:
         return DeliveryError(f"{who}: {exc}", permanent=exc.permanent, unconfirmed=exc.unconfirmed)
     except Exception as exc:  # noqa: BLE001 - a channel's bug must not stop the others
@@ -313,17 +342,56 @@ def _text(run: _Run, claimed: _Claimed, lines: list[Row[Any]] | None = None) -> 
     return _Text(digest.subject, digest.text, digest.html, bool(digest.kept), digest.dropped)
 
 
-def _advance(run: _Run, done: _Sent | None, claimed: _Claimed) -> tuple[Message, int] | None:
+def _overlapped(run: _Run, claimed: _Claimed, text_: _Text | None) -> bool:
+    """PostgreSQL, a channel that can wait for the commit (e-mail), nothing to drop."""
+    return (
+        run.fast
+        and hasattr(claimed.channel, "send_gated")
+        and text_ is not None
+        and text_.kept
+        and not text_.dropped
+    )
+
+
+def _start_beside(
+    run: _Run, done: _Sent | None, claimed: _Claimed, text_: _Text
+) -> tuple[tuple[Message | None, int] | None, DeliveryError | None]:
+    """``_advance``'s one statement, committed in the worker thread while the mail server is
+    given the envelope (MAIL, RCPT), which needs no commit: nothing of the message is handed
+    over until the channel's gate has seen the commit succeed. The gate raising (the lease
+    lost, the ledger gone) withholds the message; otherwise it goes, and the pair returned is
+    what ``_advance`` returns, with the message already sent, and the send's error."""
+    message = _message(claimed, text_)
+    future = run.beside().submit(
+        _statement, run, partial(_fast_step, run, done=done, claimed=claimed, text_=text_)
+    )
+
+    def gate() -> None:
+        if future.result() is None:
+            raise RuntimeError("this run no longer holds the message")
+
+    error: DeliveryError | None = None
+    try:
+        error = _send(claimed, message, gate)
+    except Withheld:
+        pass
+    finally:
+        started = future.result()  # the step's own exception, if any, is raised here
+    return (None if started is None else (None, started[1])), error
+
+
+def _advance(
+    run: _Run, done: _Sent | None, claimed: _Claimed, text_: _Text | None
+) -> tuple[Message, int] | None:
     """The outcome of the last send and the start of ``claimed``, committed together before
     it is sent. On PostgreSQL the usual case is one statement on an autocommit connection."""
-    text_ = _text(run, claimed)
     if run.fast and text_ is not None and text_.kept and not text_.dropped:
-        return _write(run, partial(_fast_step, run, done=done, claimed=claimed, text_=text_), True)
+        return _statement(run, partial(_fast_step, run, done=done, claimed=claimed, text_=text_))
     return _write(run, partial(_step, run, done=done, claimed=claimed, text_=text_))
 
 
 def _fast_step(
-    run: _Run, session: Session, *, done: _Sent | None, claimed: _Claimed, text_: _Text
+    run: _Run, session: Connection, *, done: _Sent | None, claimed: _Claimed, text_: _Text
 ) -> tuple[Message, int] | None:
     started = (claimed.delivery.id, text_.subject, text_.text, text_.html)
     if done is None:
@@ -443,16 +511,30 @@ def _channel(run: _Run, school: School, name: str) -> tuple[Channel, Pacer | Non
     return run.channels[key]
 
 
-def _write(run: _Run, step: Callable[[Session], T], autocommit: bool = False) -> T:
-    """Run ``step`` in its own transaction on the run's connection; when the connection drops
-    (a restarted server, a killed backend) it is tried again on a new one, and given up with
-    what is left where."""
+def _write(run: _Run, step: Callable[[Session], T]) -> T:
+    """Run ``step`` in its own transaction on the run's connection (see ``_retrying``)."""
+
+    def in_session(connection: Connection) -> T:
+        session = Session(bind=connection, expire_on_commit=False)
+        with session, session.begin():
+            return step(session)
+
+    return _retrying(run, in_session, autocommit=False)
+
+
+def _statement(run: _Run, step: Callable[[Connection], T]) -> T:
+    """Run ``step``, one statement, on the run's autocommit connection (PostgreSQL): it is
+    its own transaction, and no session is needed for it (a session per message cost more
+    CPU than the statement)."""
+    return _retrying(run, step, autocommit=True)
+
+
+def _retrying(run: _Run, step: Callable[[Connection], T], *, autocommit: bool) -> T:
+    """``step`` on the run's connection; when the connection drops (a restarted server, a
+    killed backend) it is tried again on a new one, and given up with what is left where."""
     for pause in (*LEDGER_RETRIES, None):
         try:
-            connection = run.connect(autocommit)
-            session = Session(bind=connection, expire_on_commit=False)
-            with session, session.begin():
-                return step(session)
+            return step(run.connect(autocommit))
         except (OperationalError, InterfaceError) as exc:
             run.disconnect()  # never back to the pool: the next try connects anew
             if pause is None:

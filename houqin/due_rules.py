@@ -20,7 +20,8 @@ Kind = Literal["date", "anchor", "month"]
 Unit = Literal["days", "weeks", "workdays"]
 
 TERM_ANCHORS: frozenset[str] = frozenset({"term.start", "term.end", "term.finals"})
-_EVENTS = (
+OCCURRENCE = "occurrence"  # a recurring item's occurrence date (houqin/recurrence.py)
+EVENTS = (
     "autumn_term",
     "winter_break",
     "spring_term",
@@ -33,7 +34,7 @@ _EVENTS = (
     "quality_month",
 )
 KNOWN_ANCHORS: frozenset[str] = TERM_ANCHORS | {
-    f"{e}.{edge}" for e in _EVENTS for edge in ("start", "end")
+    f"{e}.{edge}" for e in EVENTS for edge in ("start", "end")
 }
 
 FORMS = (
@@ -53,7 +54,7 @@ _UNITS: dict[str, Unit] = {
 }
 _DATE = re.compile(r"(\d{1,2})\s*-\s*(\d{1,2})")
 _MONTH = re.compile(r"month\s*(.*)")
-_ANCHOR = re.compile(r"([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)\s*(.*)")
+_ANCHOR = re.compile(r"([a-z][a-z0-9_]*\.[a-z][a-z0-9_]*|occurrence\b)\s*(.*)")
 _OFFSET = re.compile(r"([+-])\s*(\d+)\s*([a-z]*)")
 _TIME = re.compile(r"(\d{1,2})\s*:\s*(\d{2})")
 
@@ -171,7 +172,7 @@ def _date(body: str, text: str) -> tuple[int, int]:
 
 
 def _anchor(name: str, text: str) -> str:
-    if name in KNOWN_ANCHORS:
+    if name in KNOWN_ANCHORS or name == OCCURRENCE:
         return name
     close = difflib.get_close_matches(name, sorted(KNOWN_ANCHORS), n=1)
     hint = f"did you mean {close[0]}?" if close else "see the anchors in docs/plan-templates.md"
@@ -200,6 +201,7 @@ def resolve_due(
     book: CalendarBook,
     term: int | None,
     default_time: time,
+    occurrence: date | None = None,
 ) -> ResolvedDue:
     """The date and time a rule falls on in a school year (term 1 or 2 for term plans).
 
@@ -216,7 +218,12 @@ def resolve_due(
             base = school_year.date_in_period(rule.month, rule.day)
         else:
             assert rule.anchor is not None
-            base = school_year.anchor(rule.anchor, term)
+            if rule.anchor == OCCURRENCE:
+                if occurrence is None:
+                    raise ValueError("the anchor 'occurrence' needs a repeat: rule")
+                base = occurrence
+            else:
+                base = school_year.anchor(rule.anchor, term)
         crossed.append(base)
         if rule.unit == "workdays":  # + 0 workdays: the base, or the next working day
             due = book.add_workdays(base, rule.offset)

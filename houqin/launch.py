@@ -7,6 +7,7 @@ before anything is written.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,15 +16,17 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from calendars import CalendarBook
-from houqin import audit, calendar_state
-from houqin.due_rules import resolve_due
+from calendars import CalendarBook, SchoolYear
+from houqin import audit, calendar_state, shared_tasks
+from houqin.due_rules import ResolvedDue, resolve_due
 from houqin.errors import NotFound, Problem, ValidationFailed
 from houqin.models import Item, Person, PlanRun, PlanTemplateVersion, School
 from houqin.people import role_bindings
 from houqin.periods import Period, parse_period
 from houqin.plan_specs import ItemSpec, PlanTemplate
+from houqin.recurrence import Occurrence, occurrences
 from houqin.roles import role_label
+from houqin.school_profiles import check_applies, item_applies
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ class PlannedItem:
     owner: Person
     due_at: pendulum.DateTime
     due_provisional: bool
+    spec_key: str  # the template item; an occurrence's key is "<spec_key>@<label>"
+    shared: str | None = None  # the shared task key (with the occurrence's label)
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,8 @@ def plan_items(
 ) -> list[PlannedItem]:
     """Resolve every item's owner and deadline; nothing is written."""
     bindings = role_bindings(session, school)
-    missing = set(template.role_keys()) - bindings.keys()
+    needed = {spec.role for spec in template.items if item_applies(spec, school)}
+    missing = needed - bindings.keys()
     if missing:
         raise UnboundRoles(_unbound(template, school, missing))
     try:
@@ -72,15 +78,10 @@ def plan_items(
     except NotFound as exc:  # a period without its calendar file is a missing file, as a plan's
         wanted = f"{book.directory}/{period.school_year}.yaml"
         raise ValidationFailed([Problem(wanted, None, "--period", str(exc))]) from None
-    planned = []
-    for position, spec in enumerate(template.items):
-        due = resolve_due(
-            spec.due,
-            school_year=school_year,
-            book=book,
-            term=period.term,
-            default_time=template.due_time,
-        )
+    planned: list[PlannedItem] = []
+    for spec, occurrence, due in deadlines(template, school_year, book, period.term):
+        if not item_applies(spec, school):  # a canteen's item, and the school has none
+            continue
         due_at = pendulum.datetime(
             due.date.year,
             due.date.month,
@@ -89,20 +90,60 @@ def plan_items(
             due.time.minute,
             tz=school.timezone,
         )
+        title_en = spec.title_en
+        if occurrence and title_en:
+            title_en += occurrence.en
         planned.append(
             PlannedItem(
-                position=position,
-                key=spec.key,
+                position=len(planned),
+                key=f"{spec.key}@{occurrence.label}" if occurrence else spec.key,
                 phase_key=spec.phase,
-                title_zh=spec.title_zh,
-                title_en=spec.title_en,
+                title_zh=spec.title_zh + (occurrence.zh if occurrence else ""),
+                title_en=title_en,
                 role_key=spec.role,
                 owner=bindings[spec.role],
                 due_at=due_at,
                 due_provisional=due.provisional,
+                spec_key=spec.key,
+                shared=_with_label(spec.shared, occurrence),
             )
         )
     return planned
+
+
+def deadlines(
+    template: PlanTemplate, school_year: SchoolYear, book: CalendarBook, term: int | None
+) -> Iterator[tuple[ItemSpec, Occurrence | None, ResolvedDue]]:
+    """Every item's deadline in a period, one per occurrence of a recurring item, in order."""
+    for spec in template.items:
+        each: list[Occurrence | None] = [None]
+        if spec.repeat is not None:
+            each = list(occurrences(spec.repeat, school_year=school_year, book=book, term=term))
+        for occurrence in each:
+            due = resolve_due(
+                spec.due,
+                school_year=school_year,
+                book=book,
+                term=occurrence.term if occurrence else term,
+                default_time=template.due_time,
+                occurrence=occurrence.date if occurrence else None,
+            )
+            yield spec, occurrence, due
+
+
+def _with_label(key: str | None, occurrence: Occurrence | None) -> str | None:
+    return f"{key}@{occurrence.label}" if key and occurrence else key
+
+
+def _dependencies(spec: ItemSpec, planned: list[PlannedItem], key: str) -> list[str]:
+    """The item keys an item waits for: a recurring dependency's same occurrence, else all."""
+    label = key.partition("@")[2]
+    keys: list[str] = []
+    for dep in spec.depends_on:
+        series = [p.key for p in planned if p.spec_key == dep]
+        same = f"{dep}@{label}"
+        keys += [same] if label and same in series else series
+    return keys
 
 
 def _unbound(template: PlanTemplate, school: School, missing: set[str]) -> list[Problem]:
@@ -141,6 +182,7 @@ def check_launch(
     existing = _find_run(session, template.key, school.id, str(parsed))
     if existing is not None:
         return _already(session, existing, template)
+    check_applies(template, school)
     plan_items(session, template=template, school=school, period=parsed, book=book)
     return None
 
@@ -161,6 +203,7 @@ def launch(
     if existing is not None:
         return _already(session, existing, template)
 
+    check_applies(template, school)
     planned = plan_items(session, template=template, school=school, period=parsed, book=book)
     version = _template_version(session, template, now)
     run = PlanRun(
@@ -185,8 +228,12 @@ def launch(
     phases = {p.key: p for p in template.phases}
     specs = {s.key: s for s in template.items}
     rows = []
+    held = shared_tasks.held(session, school, planned)
     for p in planned:
-        spec = specs[p.key]
+        spec = specs[p.spec_key]
+        if p.key in held:  # another plan's item: one item per school, the earlier deadline
+            shared_tasks.join(session, held[p.key], p, run=run, by=by, now=now)
+            continue
         rows.append(
             {
                 "run_id": run.id,
@@ -206,14 +253,17 @@ def launch(
                 "steps": [{"zh": s.zh, "en": s.en, "done": False} for s in spec.steps],
                 "evidence_kind": spec.evidence,
                 "headcount": spec.headcount,
-                "depends_on": list(spec.depends_on),
+                "depends_on": _dependencies(spec, planned, p.key),
+                "shared": p.shared,
                 "remind": list(spec.remind if spec.remind is not None else template.remind),
                 "escalate": list(spec.escalate if spec.escalate is not None else template.escalate),
                 "revision": 1,
             }
         )
     if rows:
-        session.execute(insert(Item), rows)  # one batched INSERT, not a statement per item
+        # one batched INSERT, not a statement per item (nulls rendered: rows without a shared
+        # key must not split the batch)
+        session.execute(insert(Item).execution_options(render_nulls=True), rows)
     audit.record(
         session,
         actor=by,
@@ -225,11 +275,14 @@ def launch(
         version=template.version,
         period=str(parsed),
         items=len(rows),
+        shared={key: item.id for key, item in held.items()},
         flow_run_id=flow_run_id,
     )
     calendar_state.baseline(session, book, now)  # what a later re-plan compares with
     provisional = sum(p.due_provisional for p in planned)
     note = f"; {provisional} deadlines provisional (日期暂定)" if provisional else ""
+    if held:
+        note += f"; {len(held)} shared with plans launched before (共用已有事项)"
     return LaunchResult(
         run,
         True,

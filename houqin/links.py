@@ -7,12 +7,14 @@ and age; using it to change the item records the nonce in ``used_link`` so a sec
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode, int_to_bytes, want_bytes
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
@@ -69,13 +71,21 @@ def make_link(settings: Settings, *, item_id: int, person_id: int, now: datetime
 
 
 def link_maker(settings: Settings, now: datetime) -> Callable[[int, int], str]:
-    """``make_link`` for many items at one ``now``: the signer is built once (a message with
-    fifteen items spent more on building signers than on anything else)."""
-    signer = _serializer(signing_key(settings), now)
+    """``make_link`` for many items at one ``now``: the signer, its derived key and the
+    timestamp are made once; each link is then a JSON payload, its timestamp and one HMAC,
+    exactly as ``URLSafeTimedSerializer.dumps`` writes them (uncompressed: a payload of three
+    values never gets shorter), and read by ``read_token`` the same way."""
+    signer = _serializer(signing_key(settings), now).make_signer(SALT)
+    key = signer.derive_key()
+    sep = want_bytes(signer.sep)
+    stamp = sep + base64_encode(int_to_bytes(int(now.timestamp())))
     base = f"{settings.base_url.rstrip('/')}/l/"
 
     def link(item_id: int, person_id: int) -> str:
-        return base + str(signer.dumps([item_id, person_id, secrets.token_urlsafe(9)]))
+        payload = json.dumps([item_id, person_id, secrets.token_urlsafe(9)], separators=(",", ":"))
+        value = base64_encode(payload.encode()) + stamp
+        token = value + sep + base64_encode(signer.algorithm.get_signature(key, value))
+        return base + token.decode("ascii")
 
     return link
 

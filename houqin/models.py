@@ -72,6 +72,9 @@ class School(Base):
     quiet_end: Mapped[str] = mapped_column(String(5), default="07:00")
     # channel name -> settings (SMTP host, robot key, ...); which channels the school uses
     channels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # houqin/school_profiles.py: a KINDS key (None: not said) and FACTS keys
+    kind: Mapped[str | None] = mapped_column(String(16))
+    facts: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class Person(Base):
@@ -178,10 +181,27 @@ class Item(Base):
     waive_reason: Mapped[str | None] = mapped_column(Text)
     # bumped on every change, so concurrent ticks settle by a conditional UPDATE
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # a task several plans reach (houqin/shared_tasks.py); one item per school and school year
+    shared: Mapped[str | None] = mapped_column(String(64))
 
     run: Mapped[PlanRun] = relationship()
     owner: Mapped[Person] = relationship(foreign_keys=[owner_id])
     completed_by: Mapped[Person | None] = relationship(foreign_keys=[completed_by_id])
+
+
+class ItemShare(Base):
+    """Another plan run's claim on a shared item: the item shows on that run's board too."""
+
+    __tablename__ = "item_share"
+    __table_args__ = (UniqueConstraint("run_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("plan_run.id"))
+    key: Mapped[str] = mapped_column(String(64))  # the item's key in that run's template
+    due_at: Mapped[datetime] = mapped_column()  # that plan's own deadline for it
+
+    item: Mapped[Item] = relationship()
 
 
 class Evidence(Base):

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from houqin import audit
@@ -146,7 +146,7 @@ _START = (
 
 
 def start(
-    session: Session,
+    session: Session | Connection,
     delivery_id: int,
     *,
     token: str,
@@ -272,7 +272,7 @@ def _record_params(delivery_id: int, token: str, now: datetime, result: Outcome)
 
 
 def record_and_start(
-    session: Session,
+    session: Session | Connection,
     recorded: tuple[int, int, Any | None],
     started: tuple[int, str, str, str | None],
     *,

@@ -191,6 +191,11 @@ def _school_for(
         )
         session.add(school)
         session.flush()
+    # the profile is the roster's to say: a re-import that names it updates it
+    if "kind" in info:
+        school.kind = info["kind"]
+    if "facts" in info:
+        school.facts = list(info["facts"])
     return school
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from houqin.due_rules import (
     KNOWN_ANCHORS,
+    OCCURRENCE,
     TERM_ANCHORS,
     DueRule,
     DueRuleError,
@@ -34,7 +35,9 @@ from houqin.plan_specs import (
     PlanTemplate,
     Step,
 )
+from houqin.recurrence import Repeat, RepeatError, parse_repeat
 from houqin.roles import ROLES, Role
+from houqin.school_profiles import read_applies_to
 from houqin.yaml_reader import KEY, Node, NodeReader, is_null, kind, line, read_yaml, suggest
 
 _PLAN_FIELDS = (
@@ -44,6 +47,7 @@ _PLAN_FIELDS = (
     "period",
     "anchors",
     "launch",
+    "applies_to",
     "due_time",
     "remind",
     "escalate",
@@ -63,6 +67,9 @@ _ITEM_FIELDS = (
     "remind",
     "escalate",
     "source",
+    "repeat",
+    "shared",
+    "applies_to",
 )
 
 
@@ -110,6 +117,7 @@ class Reader(NodeReader):
         self.period = self.choice(f.get("period"), "period", PERIODS)
         anchors = self.anchor_list(f.get("anchors"))
         launch = self.due(f.get("launch"), "launch")  # a due rule, checked like an item's
+        applies = read_applies_to(self, f.get("applies_to"), "applies_to")
         due_time = self.time_of_day(f.get("due_time"), "due_time")
         remind = self.day_list(f.get("remind"), "remind")
         escalate = self.day_list(f.get("escalate"), "escalate", escalation=True)
@@ -134,6 +142,7 @@ class Reader(NodeReader):
             items=items,
             path=self.file,
             launch=launch,
+            applies=applies,
         )
         return replace(template, version=template.compute_version())
 
@@ -210,7 +219,10 @@ class Reader(NodeReader):
             self.item_at[key] = (line(node), where)
         title = self.title(f.get("title"), f"{where}.title")
         role = self.role(f.get("role"), f"{where}.role")
-        due = self.due(f.get("due"), f"{where}.due")
+        repeat = self.repeat(f.get("repeat"), f"{where}.repeat")
+        due = self.due(f.get("due"), f"{where}.due", repeat=repeat, written="repeat" in f)
+        shared = self.key(f.get("shared"), f"{where}.shared") if f.get("shared") else None
+        applies = read_applies_to(self, f.get("applies_to"), f"{where}.applies_to")
         steps = self.steps(f.get("steps"), f"{where}.steps")
         evidence = self.choice(f.get("evidence"), f"{where}.evidence", EVIDENCE) or "none"
         headcount = self.integer(f.get("headcount"), f"{where}.headcount", minimum=1)
@@ -240,7 +252,30 @@ class Reader(NodeReader):
             escalate=escalate,
             source=source,
             line=starts or 0,
+            repeat=repeat,
+            shared=shared,
+            applies=applies,
         )
+
+    def repeat(self, node: Node | None, where: str) -> Repeat | None:
+        text = self.text(node, where)
+        if text is None:
+            return None
+        try:
+            rule = parse_repeat(text)
+        except RepeatError as exc:
+            self.fail(node, where, str(exc))
+            return None
+        if rule.kind == "each_term" and self.period != "school_year":
+            self.fail(node, where, "each term needs period school_year (a term plan has one term)")
+            return None
+        event = rule.event
+        if event and event != "term" and self.anchors is not None:
+            wanted = [f"{event}.{edge}" for edge in ("start", "end")]
+            if not set(wanted) <= self.anchors:
+                self.fail(node, where, f"list {' and '.join(wanted)} under anchors:")
+                return None
+        return rule
 
     def role(self, node: Node | None, where: str) -> str | None:
         key = self.text(node, where)
@@ -251,7 +286,14 @@ class Reader(NodeReader):
         self.fail(node, where, f"unknown role {key!r}{suggest(key, known)}; {hint}")
         return None
 
-    def due(self, node: Node | None, where: str) -> DueRule | None:
+    def due(
+        self,
+        node: Node | None,
+        where: str,
+        *,
+        repeat: Repeat | None = None,
+        written: bool = False,  # a repeat: is written (if unreadable, it said so already)
+    ) -> DueRule | None:
         text = self.text(node, where)
         if text is None:
             return None
@@ -261,6 +303,13 @@ class Reader(NodeReader):
             self.fail(node, where, str(exc))
             return None
         anchor = rule.anchor
+        if anchor == OCCURRENCE:
+            if repeat is None and not written:
+                self.fail(node, where, "the anchor occurrence needs a repeat: rule on the item")
+                return None
+            return rule if repeat is not None else None
+        if repeat is not None and repeat.kind == "each_term" and anchor in TERM_ANCHORS:
+            return rule  # each term: term.* is the occurrence's term
         if anchor is None or self.anchors is None or anchor in self.anchors:
             return rule
         if anchor in TERM_ANCHORS and self.period == "school_year":

@@ -14,7 +14,9 @@ from typing import Any
 
 from houqin.bilingual import Bilingual, pick
 from houqin.due_rules import DueRule
+from houqin.recurrence import Repeat
 from houqin.roles import ROLES, Role
+from houqin.school_profiles import AppliesTo
 
 PERIODS = ("school_year", "autumn_term", "spring_term")
 EVIDENCE = ("none", "note", "number", "photo")
@@ -67,6 +69,9 @@ class ItemSpec:
     escalate: tuple[int, ...] | None = None
     source: str | None = None
     line: int = 0  # where the item starts in its file; not part of the version
+    repeat: Repeat | None = None  # one item per occurrence (houqin/recurrence.py)
+    shared: str | None = None  # a task several plans reach: one item per school (docs)
+    applies: AppliesTo | None = None  # an item only some schools need (食堂, 寄宿); None: all
 
     def title(self, lang: str = "zh-CN") -> str:
         return pick(self.title_zh, self.title_en, lang)
@@ -89,6 +94,7 @@ class PlanTemplate:
     items: tuple[ItemSpec, ...]
     path: str
     launch: DueRule | None = None  # when prefect.yaml launches it (houqin/schedules.py)
+    applies: AppliesTo | None = None  # which schools (houqin/school_profiles.py); None: all
 
     def title(self, lang: str = "zh-CN") -> str:
         return pick(self.title_zh, self.title_en, lang)
@@ -129,6 +135,8 @@ class PlanTemplate:
         d["period"] = self.period
         if self.launch is not None:  # only when given, so older templates keep their version
             d["launch"] = str(self.launch)
+        if self.applies is not None:
+            d["applies_to"] = self.applies.to_dict()
         d |= {
             "anchors": list(self.anchors),
             "due_time": f"{self.due_time:%H:%M}",
@@ -165,5 +173,11 @@ def _item_dict(item: ItemSpec) -> dict[str, Any]:
         d["escalate"] = list(item.escalate)
     if item.source is not None:
         d["source"] = item.source
+    if item.repeat is not None:
+        d["repeat"] = str(item.repeat)
+    if item.shared is not None:
+        d["shared"] = item.shared
+    if item.applies is not None:
+        d["applies_to"] = item.applies.to_dict()
     d["line"] = item.line
     return d

@@ -23,8 +23,8 @@ from calendars import CalendarBook
 from houqin import calendar_state, school_settings
 from houqin.due_rules import DueRule
 from houqin.errors import UserError
-from houqin.launch import plan_items
-from houqin.models import AuditEvent, Item, Outbox, Person, PlanRun, School
+from houqin.launch import PlannedItem, plan_items
+from houqin.models import AuditEvent, Item, ItemShare, Outbox, Person, PlanRun, School
 from houqin.periods import parse_period
 from houqin.plan_specs import PlanTemplate
 from houqin.plan_templates import template_from_dict
@@ -149,10 +149,7 @@ def _run_moves(
         templates[run.template_id] = template_from_dict(run.template.body)
     template = templates[run.template_id]
     parsed = parse_period(run.period, template.period)
-    planned = {
-        p.key: p
-        for p in plan_items(session, template=template, school=run.school, period=parsed, book=book)
-    }
+    planned = _planned(session, run, book, templates)
     wanted = select(Person.id, Person.name).where(Person.id.in_({i.owner_id for i in items}))
     owners: dict[int, str] = dict(session.execute(wanted).tuples().all())
     zone = school_settings.zone(run.school)
@@ -166,6 +163,11 @@ def _run_moves(
                 "is not in the plan as launched; left as it is"
             )
             continue
+        if item.shared is not None:  # one item for several plans: the earliest deadline wins
+            p = min(
+                [p, *_claims(session, item, book, templates)],
+                key=lambda c: c.due_at.astimezone(UTC),
+            )
         new_at = p.due_at.astimezone(UTC)
         old_at = item.due_at.astimezone(UTC)
         if new_at == old_at and p.due_provisional == item.due_provisional:
@@ -201,6 +203,32 @@ def _run_moves(
             )
         )
     return moves
+
+
+def _planned(
+    session: Session, run: PlanRun, book: CalendarBook, templates: dict[int, PlanTemplate]
+) -> dict[str, PlannedItem]:
+    """A run's items as its template plans them with ``book`` (templates cached by version)."""
+    if run.template_id not in templates:
+        templates[run.template_id] = template_from_dict(run.template.body)
+    template = templates[run.template_id]
+    parsed = parse_period(run.period, template.period)
+    found = plan_items(session, template=template, school=run.school, period=parsed, book=book)
+    return {p.key: p for p in found}
+
+
+def _claims(
+    session: Session, item: Item, book: CalendarBook, templates: dict[int, PlanTemplate]
+) -> list[PlannedItem]:
+    """What the other plans reaching a shared item (houqin/shared_tasks.py) now plan for it."""
+    found = []
+    for share in session.scalars(select(ItemShare).where(ItemShare.item_id == item.id)):
+        other = session.get(PlanRun, share.run_id)
+        if other is not None and other.status == "active":
+            planned = _planned(session, other, book, templates).get(share.key)
+            if planned is not None:
+                found.append(planned)
+    return found
 
 
 def _rule(template: PlanTemplate, key: str) -> DueRule | None:

@@ -23,13 +23,24 @@ import yaml
 
 from houqin.due_rules import DueRuleError, parse_time
 from houqin.errors import NotFound, Problem, ValidationFailed
+from houqin.school_profiles import FACTS, KINDS, hint, lookup
 from houqin.text_files import read_text
 from houqin.yaml_reader import Node, NodeReader, join, line, plain, read_yaml, suggest
 from notifications.channels import CHANNELS, ChannelConfigError, get_channel
 
 CHANNEL_FIELDS = tuple(CHANNELS)  # a person's address columns: one per channel
 CSV_COLUMNS = ("code", "name", "roles", "supervisor", "lang", "active", *CHANNEL_FIELDS)
-SCHOOL_FIELDS = ("code", "name", "district", "timezone", "quiet_start", "quiet_end", "channels")
+SCHOOL_FIELDS = (
+    "code",
+    "name",
+    "district",
+    "kind",
+    "facts",
+    "timezone",
+    "quiet_start",
+    "quiet_end",
+    "channels",
+)
 PERSON_FIELDS = ("code", "name", "roles", "supervisor", "addresses", "lang", "active")
 _NO = ("no", "false", "0", "否")
 _YES = ("yes", "true", "1", "是")
@@ -205,7 +216,26 @@ class _RosterReader(NodeReader):
                 info[name] = self.clock_time(f[name], f"school.{name}")
         if "channels" in f:
             info["channels"] = self.channels(f["channels"], "school.channels")
+        if "kind" in f:
+            info["kind"] = self.profile(f["kind"], "school.kind", KINDS)
+        if "facts" in f:
+            facts = [
+                self.profile(n, f"school.facts[{i}]", FACTS)
+                for i, n in self.sequence(f["facts"], "school.facts")
+            ]
+            info["facts"] = [fact for fact in facts if fact is not None]
         return {k: v for k, v in info.items() if v is not None}
+
+    def profile(self, node: Node, where: str, table: dict[str, tuple[str, str]]) -> str | None:
+        """A kind or a fact (houqin/school_profiles.py), written as its key or its 中文 name."""
+        value = self.text(node, where)
+        if value is None:
+            return None
+        key = lookup(value, table)
+        if key is None:
+            what = "school kind" if table is KINDS else "school fact"
+            self.fail(node, where, f"unknown {what} {value!r}{hint(value, table)}")
+        return key
 
     def timezone(self, node: Node, where: str) -> str | None:
         zone = self.text(node, where)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-SCHEMA = "0005_h15a"
+SCHEMA = "0005_h15b"
 
 
 def check_schema(engine: Engine) -> None:

@@ -12,6 +12,7 @@ import yaml
 from houqin.bilingual import Bilingual
 from houqin.errors import Problem
 from houqin.roles import ROLES
+from houqin.school_profiles import read_applies_to
 from houqin.standard_specs import (
     LEDGER_INPUTS,
     SOURCES,
@@ -30,6 +31,7 @@ _TOP = (
     "key",
     "title",
     "source",
+    "applies_to",
     "levels",
     "no_data_level",
     "supervision",
@@ -102,6 +104,7 @@ class _Reader(NodeReader):
             for w, s, k, t in self.named(f.get("vetoes"), "vetoes", ("source", "max_band"), ())
         )
         source = self.text(f.get("source"), "source")
+        applies = read_applies_to(self, f.get("applies_to"), "applies_to")
         if self.problems or key is None or title is None:
             return None
         return Standard(
@@ -115,6 +118,7 @@ class _Reader(NodeReader):
             deductions,
             vetoes,
             self.file,
+            applies,
         )
 
     def level_names(self, node: Node | None) -> dict[int, Bilingual]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from houqin.bilingual import Bilingual
+from houqin.school_profiles import AppliesTo
 
 SOURCES = ("daily", "special", "third_party")  # 日常检查, 专项督查, 第三方评估 (004)
 LEDGER_INPUTS = {  # ledger measure -> the unit it yields
@@ -99,6 +100,7 @@ class Standard:
     deductions: tuple[Deduction, ...]
     vetoes: tuple[Veto, ...]
     path: str
+    applies: AppliesTo | None = None  # which kinds of school it is for (school_profiles)
 
     @property
     def kpis(self) -> tuple[Kpi, ...]:

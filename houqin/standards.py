@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from houqin.errors import NotFound, Problem, ValidationFailed
+from houqin.errors import NotFound, Problem, UserError, ValidationFailed
+from houqin.models import School
+from houqin.school_profiles import KINDS, applies_to
 from houqin.standard_reader import read
 from houqin.standard_specs import Standard
 from houqin.yaml_reader import read_yaml
@@ -51,6 +53,38 @@ def get_standard(key: str, dirs: Iterable[Path] | None = None) -> Standard:
     if key not in standards:
         raise NotFound(f"no standard {key!r}; known: {', '.join(sorted(standards))}")
     return standards[key]
+
+
+class NoStandard(UserError):
+    """No assessment standard is for the school's kind: nothing is scored, rather than a
+    band from a standard written for another kind of school."""
+
+
+def standard_for(school: School, dirs: Iterable[Path] | None = None) -> Standard:
+    """The standard for the school's kind: one naming the kind, else one for every school.
+
+    When none fits, NoStandard says so and how to go on (docs/reports.md): a school is never
+    scored, and never put in a band, by a standard made for another kind of school.
+    """
+    standards = sorted(load_standards(dirs).values(), key=lambda s: s.key)
+    fitting = [s for s in standards if applies_to(s, school)]
+    named = [s for s in fitting if s.applies is not None and school.kind in s.applies.kinds]
+    if named or fitting:
+        return (named or fitting)[0]
+    kind = f"{KINDS[school.kind][0]} ({KINDS[school.kind][1]})" if school.kind else None
+    what = f"是{KINDS[school.kind][0]}" if school.kind else "未写明学校类型"
+    has = ", ".join(
+        f"{s.key} ({'、'.join(KINDS[k][0] for k in s.applies.kinds)})"
+        for s in standards
+        if s.applies is not None
+    )
+    raise NoStandard(
+        f"学校 {school.code} {what}，没有适用的考核标准，未评分 / no assessment standard is for "
+        f"school {school.code!r} ({kind or 'no kind: set kind under the roster school:'}); "
+        f"nothing was scored. The standards: {has or 'none'}. Add one under plans/standards/ "
+        f"with applies_to.kinds naming the school's kind, or pass --standard KEY to score by "
+        f"another kind's standard on purpose."
+    )
 
 
 def load_standard(path: Path, known_plans: Iterable[str] | None = None) -> Standard:

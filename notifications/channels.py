@@ -42,6 +42,11 @@ class DeliveryError(Exception):
         self.unconfirmed = unconfirmed
 
 
+class Withheld(Exception):  # noqa: N818 - a decision, not an error
+    """A ``send_gated`` message stopped by its gate before anything of it was handed over
+    (the exception the gate raised is the cause)."""
+
+
 class ChannelConfigError(ValueError):
     """A school's channel config is unusable; the text names the channel and the field,
     e.g. ``wecom: key: missing``."""

@@ -19,7 +19,13 @@ from houqin.roles import ROLES
 NOW = pendulum.datetime(2026, 11, 23, 9, 0, tz="Asia/Shanghai")
 
 
+DEMO_FACTS = ["gaokao_site", "boarding", "canteen"]  # as examples/demo-school.yaml
+
+
 def make_school(session: Session, code: str = "demo", **kw: Any) -> School:
+    """A school profiled as the demo's (完全中学, 高考考点, …) unless ``kind``/``facts`` say."""
+    kw.setdefault("kind", "complete")
+    kw.setdefault("facts", list(DEMO_FACTS))
     school = School(code=code, name=kw.pop("name", f"{code} 中学"), **kw)
     session.add(school)
     session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -167,3 +167,95 @@ def test_the_self_inspection_steps_before_the_01_11_submission_fall_on_working_d
     ]
 
     assert off == []
+
+
+# -- recurrence, school profiles and shared tasks (issue 15) -------------------------------------
+
+# The seed tasks several plans reach: one shared key each, so a school gets one item.
+SHARED = {
+    "staff_contracts": {
+        ("annual_logistics", "summer_staff_contracts"),
+        ("autumn_opening", "staff_contracts"),
+        ("summer_maintenance", "staff_contracts"),
+    },
+    "staff_on_duty": {
+        ("annual_logistics", "feb_staff_on_duty"),
+        ("spring_opening", "staff_on_duty"),
+        ("autumn_opening", "staff_on_duty"),
+    },
+    "asset_count": {
+        ("annual_logistics", "jun_asset_count"),
+        ("term_end_assets", "asset_count_report"),
+    },
+    "stock_count": {("term_end_assets", "stock_count"), ("primary_school_term", "stock_count")},
+    "lamp_fan_check": {
+        ("autumn_opening", "lamp_fan_check"),
+        ("spring_opening", "lamp_fan_check"),
+        ("primary_school_term", "lamp_fan_check"),
+        ("summer_maintenance", "lamp_fan_check"),
+    },
+}
+
+
+def test_every_seed_task_several_plans_reach_has_one_shared_key(templates) -> None:
+    found: dict[str, set[tuple[str, str]]] = {}
+    for key, template in templates.items():
+        for item in template.items:
+            if item.shared:
+                found.setdefault(item.shared, set()).add((key, item.key))
+    assert {k: v for k, v in found.items() if not k.startswith("spring_")} == SHARED
+    # 000 篇5 2月: every pair annual_logistics / spring_opening shares its key
+    assert all(len(v) == 2 for k, v in found.items() if k.startswith("spring_"))
+    assert len([k for k in found if k.startswith("spring_")]) == 8
+
+
+@pytest.mark.parametrize(
+    ("plan", "event"), [("gaokao_security", "gaokao"), ("zhongkao_security", "zhongkao")]
+)
+def test_the_exam_day_duties_repeat_on_each_exam_day(
+    templates, book, plan: str, event: str
+) -> None:
+    from houqin.launch import deadlines
+
+    template = templates[plan]
+    on_the_day = [i for i in template.items if i.phase == "exam" or i.phase == "after"]
+    daily = {i.key for i in on_the_day if i.repeat and str(i.repeat) == f"each day of {event}"}
+    # what stays one item covers the whole exam (zhongkao: the dorm bedtime rounds, 服从安排)
+    assert {i.key for i in on_the_day} - daily <= {"dorm_bedtime", "serve_arrangements"}
+    assert "open_rooms" in daily and "night_patrol" in daily and "after_exam_inspection" in daily
+    steps = [s.zh for i in template.items for s in i.steps]
+    assert not [s for s in steps if "以后各考试日" in s or "多于两天" in s]
+    year = book.school_year("2026-2027")
+    days = (year.anchor(f"{event}.end") - year.anchor(f"{event}.start")).days + 1
+    opening = [(o, d) for s, o, d in deadlines(template, year, book, None) if s.key == "open_rooms"]
+    assert len(opening) == days == 3
+    first = year.anchor(f"{event}.start")
+    assert [(o.label, f"{d.date} {d.time:%H:%M}") for o, d in opening if o] == [
+        (f"day{n}", f"{first + timedelta(days=n - 1)} 07:00") for n in range(1, days + 1)
+    ]
+
+
+@pytest.mark.parametrize("school_year", SCHOOL_YEARS)
+def test_every_recurring_builtin_item_has_occurrences_with_their_own_keys(
+    templates, book, school_year: str
+) -> None:
+    from houqin.launch import deadlines
+    from houqin.periods import TERM_OF
+
+    year = book.school_year(school_year)
+    for key, template in templates.items():
+        made = list(deadlines(template, year, book, TERM_OF.get(template.period)))
+        labels = [(s.key, o.label) for s, o, _ in made if o is not None]
+        assert len(set(labels)) == len(labels), key
+        for spec in template.items:
+            if spec.repeat is not None:
+                assert any(s == spec.key for s, _ in labels), (key, spec.key)
+
+
+def test_the_plans_for_some_schools_say_so(templates) -> None:
+    said = {k: t.applies.to_dict() for k, t in templates.items() if t.applies is not None}
+    assert said == {
+        "gaokao_security": {"kinds": [], "facts": ["gaokao_site"]},
+        "zhongkao_security": {"kinds": [], "facts": ["zhongkao_site"]},
+        "primary_school_term": {"kinds": ["primary", "nine_year", "twelve_year"], "facts": []},
+    }

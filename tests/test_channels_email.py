@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+
 import pytest
 
 from notifications import ChannelConfigError, DeliveryError, Message, get_channel
-from notifications.channels import batch
+from notifications.channels import Withheld, batch
 from notifications.email import EmailChannel
 from tests import loopback
 from tests.loopback import SmtpSink, TlsFiles, free_port
@@ -277,3 +280,50 @@ def test_a_451_in_a_batch_is_temporary_and_the_next_message_still_goes(
 
     assert not caught.value.permanent and not caught.value.unconfirmed
     assert len(smtp_sink.messages) == 1
+
+
+def test_a_gate_that_stops_a_message_withholds_it_and_the_next_one_still_goes(
+    smtp_sink: SmtpSink,
+) -> None:
+    """The outbox commits "sending" while the envelope goes out; the gate is called after
+    RCPT and before DATA, and a gate that raises leaves nothing of the message handed over."""
+    seen: list[int] = []
+
+    def refuse() -> None:
+        seen.append(smtp_sink.attempts)  # DATA commands so far: this message's is not sent yet
+        raise RuntimeError("the run no longer holds the message")
+
+    channel = get_channel("email", smtp_sink.client_config())
+    assert isinstance(channel, EmailChannel)
+    with batch(channel):
+        with pytest.raises(Withheld, match="no longer holds"):
+            channel.send_gated(LI, refuse)
+        channel.send_gated(LI, lambda: seen.append(smtp_sink.attempts))
+
+    assert seen == [0, 0] and smtp_sink.attempts == 1
+    assert len(smtp_sink.messages) == 1 and smtp_sink.connections == 1
+
+
+def test_a_message_built_directly_parses_as_the_email_package_builds_it() -> None:
+    """Text + HTML written by hand and the ``email.mime`` path (used with attachments) give
+    the same headers and parts to a reader."""
+    channel = get_channel("email", {"host": "127.0.0.1", "sender": "后勤处 <h@school.example>"})
+    assert isinstance(channel, EmailChannel)
+    long = Message(
+        recipient="李老师",
+        address="li@school.example",
+        subject="【后勤提醒】" + "很长的主题" * 20,
+        text="正文\n" * 300,
+        html="<p>正文</p>" * 300,
+        key="remind:1:2",
+    )
+    for message in (LI, long, Message("li", "li@school.example", "s", "t", key="")):
+        direct = email.message_from_bytes(channel.build(message), policy=email.policy.default)
+        built = channel._build_mime(message, "=_b")  # noqa: SLF001
+        mime = email.message_from_bytes(built, policy=email.policy.default)
+        for name in ("Subject", "From", "To", "X-Houqin-Key", "Content-Type"):
+            assert str(direct[name]).split(";")[0] == str(mime[name]).split(";")[0], name
+        for kind in ("plain", "html"):
+            part, twin = direct.get_body((kind,)), mime.get_body((kind,))
+            assert (part and part.get_content()) == (twin and twin.get_content())
+        assert all(len(line) <= 78 for line in channel.build(message).split(b"\r\n"))

@@ -266,12 +266,12 @@ def test_launch_twice_through_prefect_yields_one_plan_run_and_the_same_items(
         "2027-05-20",
     ]
     code, out, _ = run(capsys, *args)
-    assert code == 0 and "launched gaokao_security for demo 2026-2027: 30 items" in out
+    assert code == 0 and "launched gaokao_security for demo 2026-2027: 44 items" in out
     first = counts(database_url)
     code, out, _ = run(capsys, *args)
     assert code == 0 and "nothing changed" in out
     assert counts(database_url) == first
-    assert first["plan_run"] == 1 and first["item"] == 30
+    assert first["plan_run"] == 1 and first["item"] == 44
     engine = make_engine(database_url)
     with engine.connect() as conn:
         flow_run_id = conn.scalar(select(PlanRun.flow_run_id))

@@ -66,7 +66,7 @@ def test_a_launch_uses_the_server_that_answers_and_its_run_is_named_for_what_it_
     assert done.returncode == 0, done.stderr
     assert_quiet(done)
     first, where = done.stdout.strip().splitlines()
-    assert first.startswith("launched gaokao_security for demo 2026-2027: 30 items")
+    assert first.startswith("launched gaokao_security for demo 2026-2027: 44 items")
     found = re.fullmatch(r"Prefect run: http://\S+/runs/flow-run/([0-9a-f-]{36})", where)
     assert found, where
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import event, select, text
 
 from houqin import delivery, outbox, reminders
 from houqin.db import make_engine, transaction
@@ -255,3 +256,33 @@ def test_a_robot_is_paced_to_twenty_a_minute_by_waiting(
     assert len(clock.slept) == 1 and 60 <= clock.slept[0] <= 61
     with transaction(get_settings()) as s:
         assert outbox.counts(s) == {"sent": 25}
+
+
+def test_a_message_whose_start_fails_while_its_envelope_is_open_is_not_handed_over(
+    database_url: str, smtp_sink: loopback.SmtpSink
+) -> None:
+    """On PostgreSQL an e-mail's "sending" is committed while the server takes its envelope;
+    if that start does not happen (here another run took the message meanwhile), the message
+    is withheld before DATA: the server has nothing of it and it stays the other run's."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the start overlaps the envelope on PostgreSQL only")
+    seed({"email": smtp_sink.client_config()}, items=1)
+    plan(at("2027-05-28"))
+    settings = get_settings()
+    engine = make_engine(settings)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def steal(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(parameters, dict) and "start_id" in parameters:
+            write(database_url, "UPDATE delivery SET claimed_by = 'another run'")
+
+    try:
+        report = delivery.deliver(engine, now=at("2027-05-28"), settings=settings)
+    finally:
+        engine.dispose()
+
+    assert report.sent == 0 and smtp_sink.messages == [] and smtp_sink.attempts == 0
+    assert smtp_sink.connections == 1  # the envelope was open when the start failed
+    with transaction(settings) as s:
+        [(status, by)] = s.execute(select(Delivery.status, Delivery.claimed_by)).all()
+    assert (status, by) == ("claimed", "another run")

@@ -18,7 +18,7 @@ import yaml
 from click.testing import CliRunner
 
 from houqin.cli.deployments import deployments
-from houqin.due_rules import resolve_due
+from houqin.launch import deadlines
 from houqin.periods import TERM_OF
 from houqin.plan_templates import load_template_file, template_from_dict
 from houqin.schedules import launch_at, launch_schedules
@@ -71,16 +71,7 @@ def test_every_builtin_plan_launches_in_time_for_the_first_reminder_of_its_first
     for s in launch_schedules(templates.values(), book):
         plan = templates[s.template]
         year = book.school_year(s.period.partition("/")[0])
-        first = min(
-            resolve_due(
-                item.due,
-                school_year=year,
-                book=book,
-                term=TERM_OF.get(plan.period),
-                default_time=plan.due_time,
-            ).date
-            for item in plan.items
-        )
+        first = min(due.date for _, _, due in deadlines(plan, year, book, TERM_OF.get(plan.period)))
         lead = max(plan.remind, default=0)
         assert book.workdays_between(s.at.date(), first) >= lead, (s, first)
 

@@ -94,13 +94,13 @@ def test_times_before_the_report_and_unknown_requests_are_refused(session, reque
 
 @pytest.fixture
 def houqin(database_url: str):  # type: ignore[no-untyped-def]
-    """`houqin` on a fresh ledger with one school, demo."""
+    """`houqin` on a fresh ledger with one school, demo, a 小学 (the standard is chosen by kind)."""
     from houqin.cli import main
     from houqin.db import make_engine, unit_of_work
 
     engine = make_engine(database_url)
     with unit_of_work(engine) as s:
-        make_school(s)
+        make_school(s, kind="primary", facts=["canteen"])
     yield engine, main
     engine.dispose()
 
@@ -158,7 +158,7 @@ def test_score_add_enters_a_checked_score_and_refuses_a_bad_one(houqin, capsys) 
 
     assert main([*args, "--kpi", "facility_intact", "--score", "98.5"]) == 0
     assert main([*args, "--kpi", "facility_intact", "--score", "198.5"]) == 2
-    assert main(["score", "keys"]) == 0
+    assert main(["score", "keys", "--school", "demo"]) == 0
 
     out, err = capsys.readouterr()
     assert "score 1: facility_intact daily 98.5 for 2027Q1" in out

@@ -67,36 +67,36 @@ def test_check_counts_notice_lists_and_replan_applies_once(
     launched: Path, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = run(capsys, "calendar", "check")
-    assert "launched items: 0 of 30 open items would move" in out
+    assert "launched items: 0 of 44 open items would move" in out
 
     notice = tmp_path / "2027.txt"
     notice.write_text(NOTICE_2027, encoding="utf-8")
     out = run(capsys, "calendar", "notice", str(notice))
     assert "written:" in out
     # then what houqin replan would move: every item, its 暂定 cleared by the official 2027
-    assert "launched items: 30 of 30 open items would move" in out
+    assert "launched items: 44 of 44 open items would move" in out
     assert "2027-06-02(周三)18:00（暂定） → 2027-06-02(周三)18:00" in out
     assert "holiday_arrangements.2027.status: provisional → official" in out
-    assert counts(database_url) == (30, 0)  # shown, not applied
+    assert counts(database_url) == (44, 0)  # shown, not applied
 
     out = run(capsys, "calendar", "check")
-    assert "launched items: 30 of 30 open items would move (houqin replan --preview" in out
+    assert "launched items: 44 of 44 open items would move (houqin replan --preview" in out
 
     out = run(capsys, "replan", "--preview", "--school", "demo")
-    assert "preview: 30 of 30 open items would change; nothing was changed" in out
-    assert counts(database_url) == (30, 0)
+    assert "preview: 44 of 44 open items would change; nothing was changed" in out
+    assert counts(database_url) == (44, 0)
 
     out = run(capsys, "--lang", "en", "replan", "--today", "2026-11-30", "--by", "zhang")
-    assert "30 of 30 open items re-planned" in out
+    assert "44 of 44 open items re-planned" in out
     assert "(provisional) → Wed 2027-06-02 18:00" in out
-    assert counts(database_url) == (0, 30)
+    assert counts(database_url) == (0, 44)
 
     out = run(capsys, "replan")
-    assert "0 of 30 open items re-planned" in out
+    assert "0 of 44 open items re-planned" in out
     assert main(["replan", "--school", "dmeo"]) == 2
     assert "no school 'dmeo'" in capsys.readouterr().err
-    assert counts(database_url) == (0, 30)
-    assert "0 of 30 open items would move" in run(capsys, "calendar", "check")
+    assert counts(database_url) == (0, 44)
+    assert "0 of 44 open items would move" in run(capsys, "calendar", "check")
 
 
 def test_the_sweeps_reminder_task_replans_an_edited_calendar_first(
@@ -106,17 +106,18 @@ def test_the_sweeps_reminder_task_replans_an_edited_calendar_first(
 
     june1 = pendulum.datetime(2027, 6, 1, 7, 30, tz="Asia/Shanghai")
     plan_reminders.fn(june1, None)  # T-1 of the 06-02 items, T-3 of the 06-04 ones, ...
-    assert counts(database_url) == (30, 0)  # files unchanged since the launch: nothing moves
+    assert counts(database_url) == (44, 0)  # files unchanged since the launch: nothing moves
     path = launched / "2026-2027.yaml"
     text = path.read_text(encoding="utf-8")
     text = text.replace("    status: provisional\n", "    status: official\n", 1)
+    moved = "gaokao: {start: 2027-06-08, end: 2027-06-10}"  # 高考 a day later, every exam day
     path.write_text(
-        text.replace("gaokao: {start: 2027-06-07", "gaokao: {start: 2027-06-08"), encoding="utf-8"
+        text.replace("gaokao: {start: 2027-06-07, end: 2027-06-09}", moved), encoding="utf-8"
     )
     planned = plan_reminders.fn(june1, None)
-    assert counts(database_url) == (0, 30)
+    assert counts(database_url) == (0, 44)
     assert planned.written > 0  # the new deadlines' reminders, planned in the same sweep
     out = run(capsys, "outbox")
     assert "reminders withdrawn: their deadline moved with the calendar" in out
     plan_reminders.fn(june1, None)
-    assert counts(database_url) == (0, 30)  # once
+    assert counts(database_url) == (0, 44)  # once

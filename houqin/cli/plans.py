@@ -12,7 +12,9 @@ from houqin.launch import plan_items
 from houqin.people import get_school
 from houqin.periods import parse_period
 from houqin.plan_templates import builtin_plans_dir, load_templates
+from houqin.recurrence import series_key
 from houqin.roles import ROLES
+from houqin.school_profiles import check_applies
 from houqin.sources import get_plan, load_calendars, load_plans
 
 
@@ -49,8 +51,13 @@ def plans_show(c: Ctx, key: str, school: str | None, period: str | None) -> None
     for phase in t.phases:
         click.echo(f"\n{phase.title(c.lang)}")
         for item in (i for i in t.items if i.phase == phase.key):
-            when = planned[item.key] if planned else str(item.due)
+            when = str(item.due) if item.repeat is None else f"{item.due}, {item.repeat}"
+            if planned and item.repeat is None:
+                when = planned[item.key]
             click.echo(f"  - {item.title(c.lang)}  [{t.role(item.role).label(c.lang)}]  {when}")
+            for occurrence, at in planned.items():  # a recurring item: each occurrence
+                if item.repeat is not None and series_key(occurrence) == item.key:
+                    click.echo(f"      @{occurrence.partition('@')[2]}: {at}")
             for n, step in enumerate(item.steps, 1):
                 click.echo(f"      {n}. {step.label(c.lang)}")
 
@@ -60,6 +67,7 @@ def preview(c: Ctx, key: str, school_code: str, period: str) -> dict[str, str]:
     t = get_plan(c.settings, key)
     with c.unit() as s:
         school = get_school(s, school_code)
+        check_applies(t, school)
         planned = plan_items(
             s,
             template=t,

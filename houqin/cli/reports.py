@@ -15,7 +15,7 @@ from houqin.models import PlanRun, School
 from houqin.people import get_school
 from houqin.reports import assessment_text, completion, overdue
 from houqin.reports.assessment import assess
-from houqin.standards import get_standard
+from houqin.standards import get_standard, standard_for
 
 format_option = click.option(
     "--format",
@@ -32,9 +32,7 @@ out_option = click.option(
 )
 standard_option = click.option(
     "--standard",
-    default="primary_school",
-    show_default=True,
-    help="Assessment standard (a file in plans/standards/).",
+    help="Assessment standard (a file in plans/standards/); default: the school's kind's.",
 )
 
 
@@ -132,7 +130,7 @@ def report_assessment(
     c: Ctx,
     school: str,
     period: str,
-    standard: str,
+    standard: str | None,
     fmt: str,
     out: Path | None,
     today: datetime | None,
@@ -140,11 +138,10 @@ def report_assessment(
     """Score a school against a standard for a quarter or a term, showing every step."""
     from houqin.reports import output  # deliberate: WeasyPrint and matplotlib take seconds
 
-    std = get_standard(standard)
     with c.unit() as s:
-        result = assess(
-            s, standard=std, school=get_school(s, school), period=period, now=c.now(today)
-        )
+        target = get_school(s, school)
+        std = get_standard(standard) if standard else standard_for(target)
+        result = assess(s, standard=std, school=target, period=period, now=c.now(today))
     name = f"assessment-{school}-{result.window.label.replace('/', '-')}"
     path = output.write(result, fmt, c.out(out, name, fmt), c.lang)
     # the result in the user's language: a band and its total, or 数据不足 and why

@@ -10,7 +10,7 @@ from houqin import scores
 from houqin.cli.context import Ctx, pass_ctx, today_option
 from houqin.cli.reports import standard_option
 from houqin.people import get_school
-from houqin.standards import get_standard
+from houqin.standards import get_standard, standard_for
 
 
 @click.group()
@@ -43,16 +43,16 @@ def score_add(
     value: float,
     note: str | None,
     by: str,
-    standard: str,
+    standard: str | None,
     today: datetime | None,
 ) -> None:
     """Enter one inspection score, veto incident or deduction finding."""
-    std = get_standard(standard)
     with c.unit() as s:
+        target = get_school(s, school)
         entry = scores.enter(
             s,
-            standard=std,
-            school=get_school(s, school),
+            standard=get_standard(standard) if standard else standard_for(target),
+            school=target,
             period=period,
             kpi=kpi,
             source=source,
@@ -66,10 +66,17 @@ def score_add(
 
 @score.command("keys")
 @standard_option
+@click.option("--school", help="School code: its kind's standard (without --standard).")
 @pass_ctx
-def score_keys(c: Ctx, standard: str) -> None:
+def score_keys(c: Ctx, standard: str | None, school: str | None) -> None:
     """List what can be entered by hand for a standard."""
-    std = get_standard(standard)
+    if standard:
+        std = get_standard(standard)
+    elif school:
+        with c.unit() as s:
+            std = standard_for(get_school(s, school))
+    else:
+        raise click.UsageError("give --standard KEY or --school CODE")
     for key in scores.enterable(std):
         found = std.entry(key)
         title = found.title.label(c.lang) if found is not None else ""

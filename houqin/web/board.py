@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 from starlette.datastructures import FormData
 
-from houqin import audit
+from houqin import audit, shared_tasks
 from houqin.bilingual import Bilingual, pick
 from houqin.models import AuditEvent, Item, Person, PlanRun
 from houqin.plan_runs import Counts, counts_by_run
@@ -39,7 +39,7 @@ def board(request: Request, run_id: int, viewer: User, session: DB, now: Now) ->
     items = list(
         session.scalars(
             select(Item)
-            .where(Item.run_id == run.id)
+            .where(or_(Item.run_id == run.id, Item.id.in_(shared_tasks.reaching(run.id))))
             .options(joinedload(Item.owner))
             .order_by(Item.position)
         ).unique()

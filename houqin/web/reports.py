@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from houqin.models import PlanRun, School
 from houqin.reports import assessment, completion, output, overdue
-from houqin.standards import get_standard
+from houqin.standards import get_standard, standard_for
 from houqin.web.catalogue import REPORT_FORMAT
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import WebError
@@ -70,7 +70,7 @@ def assessment_report(
     now: Now,
     period: str,
     school: str | None = None,
-    standard: str = "primary_school",
+    standard: str | None = None,  # default: the standard for the school's kind
 ) -> Response:
     """A school's assessment for a quarter (2027Q1) or a term (2026-2027/1)."""
     ids = school_ids(session, viewer)
@@ -83,9 +83,8 @@ def assessment_report(
     if fmt not in TYPES:  # before the work, not after it
         raise WebError(REPORT_FORMAT.zh, REPORT_FORMAT.en, status=404)
     # a refusal (a period written wrong, say) is a page in the reader's language (catalogue)
-    result = assessment.assess(
-        session, standard=get_standard(standard), school=target, period=period, now=now
-    )
+    chosen = get_standard(standard) if standard else standard_for(target)
+    result = assessment.assess(session, standard=chosen, school=target, period=period, now=now)
     return _download(
         result, fmt, f"assessment-{target.code}-{period.replace('/', '-')}", request.state.lang
     )

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from houqin import recurrence
 from houqin.bilingual import Bilingual
 from houqin.clock import as_local
 from houqin.models import Evidence, Item, Person, PlanRun
@@ -71,6 +72,7 @@ def _items_of(session: Session, owner_ids: list[int], now: datetime) -> list[Ite
             .where(
                 Item.owner_id.in_(owner_ids),
                 or_(Item.status == "open", Item.completed_at >= now - RECENT),
+                recurrence.shown_by(now),
             )
             .options(joinedload(Item.owner), joinedload(Item.run).joinedload(PlanRun.template))
             .order_by(Item.due_at, Item.id)

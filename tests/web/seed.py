@@ -52,7 +52,9 @@ def _bind(session: Session, school: School, person: Person, *roles: str) -> None
 
 def seed(session: Session, templates, book, *, history: Path | None = None) -> World:  # type: ignore[no-untyped-def]
     """The demo school; with ``history`` (a data_dir), some items already done, with photos."""
-    school = make_school(session, "demo", name="示范中学", district="示范区")
+    # 九年一贯制: the review's assessment needs a standard for the school's kind, and the built-in
+    # one (plans/standards/primary_school.yaml) is for schools with primary classes
+    school = make_school(session, "demo", name="示范中学", district="示范区", kind="nine_year")
     wang = make_person(session, school, "wang", "王校长")
     zhao = make_person(session, school, "zhao", "赵副校长", wang)
     zhang = make_person(session, school, "zhang", "张主任", zhao)

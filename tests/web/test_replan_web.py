@@ -61,7 +61,7 @@ def test_head_pastes_the_notice_previews_days_and_moves_then_confirms(
         open_items = s.scalar(
             select(func.count()).where(Item.run_id == run_id, Item.due_provisional.is_(True))
         )
-    assert open_items == 30
+    assert open_items == 44
     before = (directory / "2026-2027.yaml").read_text(encoding="utf-8")
 
     desk = browser.new_context(viewport=DESKTOP, locale="zh-CN")
@@ -80,14 +80,14 @@ def test_head_pastes_the_notice_previews_days_and_moves_then_confirms(
     expect(page.locator("#holidays")).to_contain_text("2027-01-31、2027-02-20")
     expect(page.locator("#changes")).to_contain_text("2027-02-20 周六：放假 → 上班（春节调休上班）")
     moves = page.locator("#moves tbody tr")
-    expect(moves).to_have_count(30)
+    expect(moves).to_have_count(44)
     expect(page.locator("#moves")).to_contain_text("holiday_arrangements.2027.status")
     assert (directory / "2026-2027.yaml").read_text(encoding="utf-8") == before  # preview only
 
     page.click("text=确认录入")
     expect(page.locator("[role=status]").first).to_contain_text("已录入 2027 年放假安排")
-    expect(page.locator("[role=status]").first).to_contain_text("30 项事项已重新计划")
-    expect(page.locator("#moved tbody tr")).to_have_count(30)
+    expect(page.locator("[role=status]").first).to_contain_text("44 项事项已重新计划")
+    expect(page.locator("#moved tbody tr")).to_have_count(44)
     page.locator("#moved tbody tr a").first.click()
     history = page.locator(".history")
     expect(history).to_contain_text("按校历调整了截止日期")
@@ -101,7 +101,7 @@ def test_head_pastes_the_notice_previews_days_and_moves_then_confirms(
             select(func.count()).where(Item.run_id == run_id, Item.due_provisional.is_(True))
         )
         events = s.scalars(select(AuditEvent).where(AuditEvent.action == "item.replanned")).all()
-        assert len(events) == 30 and {e.actor for e in events} == {"zhang"}
+        assert len(events) == 44 and {e.actor for e in events} == {"zhang"}
 
 
 def test_only_the_logistics_head_sees_or_posts_it_and_never_without_csrf(
