@@ -129,12 +129,14 @@ class Server:
 
 
 def pick_items(engine: Engine, now: datetime, n: int) -> list[tuple[int, int]]:
-    """Open items anyone may complete with a note or a number: no photo, no dependencies."""
+    """Open items anyone may complete with a note or a number: no photo, no dependencies, no
+    sub-steps."""
     with engine.connect() as conn:
         rows = conn.execute(
             text(
                 "SELECT id, owner_id FROM item WHERE status = 'open' AND due_at > :now "
                 "AND evidence_kind IN ('none', 'note', 'number') AND depends_on::text = '[]' "
+                "AND steps::text = '[]' "  # a completion needs its sub-steps ticked: none here
                 "ORDER BY md5(id::text) LIMIT :n"
             ),
             {"now": now, "n": n},

@@ -34,3 +34,13 @@ def moment(today: date, at: str = "09:00", tz: str = DEFAULT_TZ) -> pendulum.Dat
 def as_local(instant: datetime, tz: str = DEFAULT_TZ) -> pendulum.DateTime:
     """An aware instant shown in ``tz`` (naive values are taken as UTC, as the ledger stores)."""
     return pendulum.instance(instant, tz="UTC").in_tz(tz)
+
+
+def replayed(today: date | None, tz: str = DEFAULT_TZ) -> pendulum.DateTime:
+    """Now, or the same time of day on a replayed ``today`` (a served demo season)."""
+    real = now(tz)
+    if today is None:
+        return real
+    return pendulum.datetime(
+        today.year, today.month, today.day, real.hour, real.minute, real.second, tz=tz
+    )

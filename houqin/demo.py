@@ -8,7 +8,10 @@ Each replayed day is an explicit date: nothing here reads the wall clock.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import struct
+import zlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import click
 from sqlalchemy import select
 
 from houqin import clock, tables
+from houqin.accounts import create_account
 from houqin.db import make_engine, unit_of_work
 from houqin.errors import UserError
 from houqin.items import ItemFilter, list_items, tick
@@ -37,11 +41,39 @@ PLANS = [  # (template, period): the 高考 security plan and two others of the 
 REPLAY = (date(2027, 2, 8), date(2027, 6, 10))
 REVIEW_DAY = date(2027, 6, 8)  # leadership looks at what is overdue during 高考
 SWEEPS_FROM = date(2027, 5, 17)  # sweeps (a Prefect flow run each) for the 高考 run-up only
-# 1x1 PNG: the demo's stand-in for a phone photo
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4c60000000049454e44ae426082"
+# one login per role, demo only: (username, role, person code); the password is printed
+ACCOUNTS = (
+    ("zhang", "logistics_head", "zhang"),  # 张主任
+    ("sun", "supervisor", "sun"),  # 孙队长, supervises 周门卫
+    ("zhou", "staff", "zhou"),  # 周门卫
+    ("li", "staff", "li"),  # 李师傅
+    ("wang", "leadership", "wang"),  # 王校长
+    ("district", "district", None),  # 示范区
 )
+
+
+def photo_png(width: int = 320, height: int = 240) -> bytes:
+    """A real PNG (a sky-and-lawn picture drawn here, no network, no Pillow): the demo's
+    stand-in for a phone photo, decodable by any viewer and by the upload checks."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = []
+    for y in range(height):
+        if y < height * 3 // 5:  # sky, lighter towards the horizon
+            pixel = bytes((90 + y // 2, 150 + y // 3, 230))
+        else:  # lawn with stripes
+            pixel = bytes((40, 140 + (y // 6 % 2) * 30, 60))
+        rows.append(b"\x00" + pixel * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def say(title: str) -> None:
@@ -87,6 +119,7 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     click.echo(
         f"  {result.school}: {result.created} people, {result.bound} roles bound ({ROSTER.name})"
     )
+    password = _accounts(engine, tz)  # before the replay: the head's mail offers what a head may
 
     say("4. 启动计划 Launch plans (Prefect flow runs)")
     from flows.launch_plan import run_launch_plan  # deliberate: Prefect loads only for the demo
@@ -106,8 +139,10 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
     click.echo(f"  again: {again['message']}")
 
     say(f"5. 回放 Replay {REPLAY[0]} → {REPLAY[1]}: ticks by day, sweeps from {SWEEPS_FROM}")
-    photo = out / "photo.png"
-    photo.write_bytes(PNG)
+    # in the photo store (data/photos/...), recorded relative to it: the web UI shows it
+    photo = Path("photos") / "demo" / "photo.png"
+    (settings.data_dir / photo).parent.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / photo).write_bytes(photo_png())
     with MailSink(out / "mail") as sink:
         with unit_of_work(engine) as s:
             school = s.scalar(select(School).where(School.code == "demo"))
@@ -132,6 +167,47 @@ def run_demo(out: Path, lang: str = "zh-CN") -> None:
         f"  {len(rows)} overdue items. Explore: HOUQIN_DATABASE_URL=sqlite:///{db} "
         f"houqin items --school demo --overdue --today {REVIEW_DAY}"
     )
+
+    say("7. 网页 Web UI: one account per role (demo only)")
+    for username, role, person in ACCOUNTS:
+        click.echo(f"  {username:10} {role:15} {person or '示范区'}")
+    click.echo(f"  password (all of them): {password}   (also in {out / 'accounts.txt'})")
+    (out / "accounts.txt").write_text(
+        "".join(f"{u}\t{r}\n" for u, r, _ in ACCOUNTS) + f"password\t{password}\n",
+        encoding="utf-8",
+    )
+    click.echo(
+        f"  Serve the replayed season's last day (its mail links work then, not on the real "
+        f"date):\n"
+        f"  HOUQIN_DATABASE_URL=sqlite:///{db} HOUQIN_DATA_DIR={out / 'data'} "
+        f"houqin serve --today {REPLAY[1]}"
+    )
+
+
+def _accounts(engine, tz: str) -> str:  # type: ignore[no-untyped-def]
+    """A login for each role, with one random password printed for the demo's reader."""
+    password = secrets.token_urlsafe(9)
+    with unit_of_work(engine) as s:
+        school = s.scalar(select(School).where(School.code == "demo"))
+        assert school is not None
+        for username, role, code in ACCOUNTS:
+            person = (
+                s.scalar(select(Person).where(Person.school_id == school.id, Person.code == code))
+                if code
+                else None
+            )
+            create_account(
+                s,
+                username=username,
+                password=password,
+                role=role,
+                school=school if role != "district" else None,
+                person=person,
+                district=school.district if role == "district" else None,
+                now=clock.moment(REPLAY[0], "09:00", tz),
+                actor="demo",
+            )
+    return password
 
 
 def _replay(engine, photo: Path, tz: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -193,5 +269,5 @@ def _evidence(item: Item, photo: Path) -> tuple[str | None, float | None, list[s
     return (
         "已按要求完成 / done as required" if item.evidence_kind == "note" else None,
         float(item.headcount or 1) if item.evidence_kind == "number" else None,
-        [str(photo)] if item.evidence_kind == "photo" else [],
+        [photo.as_posix()] if item.evidence_kind == "photo" else [],
     )

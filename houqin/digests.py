@@ -20,11 +20,22 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, aliased
 
 from houqin.links import link_maker
-from houqin.models import Item, Outbox, Person, PlanRun, PlanTemplateVersion, School
+from houqin.models import Account, Item, Outbox, Person, PlanRun, PlanTemplateVersion, School
 from houqin.settings import Settings
 from notifications.render import DigestGroup, DigestLine, render_digest
 
 _owner = aliased(Person)
+# the recipient is the school's logistics head: a follow-up may also reassign or waive
+_MANAGES = (
+    select(Account.id)
+    .where(
+        Account.person_id == Outbox.recipient_id,
+        Account.school_id == Outbox.school_id,
+        Account.role == "logistics_head",
+        Account.active.is_(True),
+    )
+    .exists()
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ def lines_for(session: Session, delivery_ids: list[int]) -> dict[int, list[Row[A
             PlanRun.period,
             PlanTemplateVersion.title_zh.label("plan_zh"),
             PlanTemplateVersion.title_en.label("plan_en"),
+            _MANAGES.label("manages"),
         )
         .join(Item, Item.id == Outbox.item_id)
         .join(_owner, _owner.id == Item.owner_id)
@@ -92,6 +104,8 @@ def stale_reason(
 def _step_rank(kind: str) -> tuple[int, int]:
     # remind:T-3 < remind:T-1 < remind:T0 < escalate:L1 < escalate:L2
     family, _, step = kind.partition(":")
+    if step == "now":  # a supervisor's "remind the owner now": after the day's own reminder
+        return 0, 1
     if family == "escalate":
         return 1, int(step.removeprefix("L") or 0)
     return 0, -int(step.removeprefix("T") or 0)
@@ -106,7 +120,11 @@ def compose(
     now: datetime,
     settings: Settings,
 ) -> Digest:
-    """The digest of what is still worth telling ``person``; ``kept`` empty: send nothing."""
+    """The digest of what is still worth telling ``person``; ``kept`` empty: send nothing.
+
+    Each line's link is signed for ``person``: an owner's opens the tick-off form, a
+    supervisor's or leader's (an escalation) opens the item to follow it up; a recipient who
+    is the school's logistics head (read with the lines) is told they may reassign or waive."""
     dropped: dict[int, str] = {}
     latest: dict[int, Row[Any]] = {}
     moved: dict[int, date] = {}  # item -> the deadline the owner knew before a re-plan
@@ -163,5 +181,6 @@ def compose(
         ],
         now=now,
         timezone=school.timezone,
+        manages=any(line.manages for line in latest.values()),
     )
     return Digest(subject, text, html, kept, dropped)

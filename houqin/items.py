@@ -8,7 +8,7 @@ first and makes that UPDATE its first write, so an action that raises has writte
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from houqin import audit
+from houqin.bilingual import Bilingual
 from houqin.db import rowcount
 from houqin.errors import NotFound, UserError
-from houqin.models import Evidence, Item, Person, PlanRun, School
+from houqin.models import Account, Evidence, Item, Outbox, Person, PlanRun, RoleBinding, School
+from houqin.roles import LEADERSHIP_ROLES
 
 STATUSES = ("open", "done", "waived")
 # relationship -> the columns it follows (``owner`` -> ``owner_id``)
@@ -115,15 +117,15 @@ def tick(
     if step is not None:
         return _tick_step(session, item=item, by=by, now=now, step=step, done=True)
     paths = list(photos)
-    given = {"note": note is not None, "number": number is not None, "photo": bool(paths)}
-    if not given.get(item.evidence_kind, True):
-        kind = item.evidence_kind
-        raise UserError(f"item {item.id} needs evidence: a {kind} (--{kind})")
-    blocking = [f"{dep.key} (#{dep.id})" for dep in open_dependencies(session, item)]
-    if blocking:
+    needs = completion_needs(session, item, note=note, number=number, photos=len(paths))
+    if needs:
         raise UserError(
-            f"item {item.id} depends on open items: {', '.join(blocking)}; "
-            "finish or waive them first"
+            Bilingual(
+                f"事项 {item.id} 还不能完成：" + "；".join(n.zh for n in needs) + "。",
+                f"item {item.id} cannot be completed yet: "
+                + "; ".join(n.label("en") for n in needs)
+                + ".",
+            )
         )
     late = now > item.due_at
     _change(session, item, status="done", completed_by_id=by.id, completed_at=now, late=late)
@@ -154,6 +156,53 @@ def tick(
             session, actor=by.code, action="item.photos", at=now, **where, photos=paths[1:]
         )
     return "done (late)" if late else "done"
+
+
+EVIDENCE_NEEDED = {
+    "note": Bilingual("需要一段文字说明", "a note is needed (--note)"),
+    "number": Bilingual("需要填写一个数字", "a number is needed (--number)"),
+    "photo": Bilingual("需要至少一张照片", "at least one photo is needed (--photo)"),
+}
+
+
+def completion_needs(
+    session: Session,
+    item: Item,
+    *,
+    steps: Collection[int] = (),
+    note: str | None = None,
+    number: float | None = None,
+    photos: int = 0,
+) -> list[Bilingual]:
+    """What completing ``item`` still needs, given the sub-steps ticked with it (``steps``) and
+    its evidence; empty: it may be completed. The one rule, for the CLI, the item page and
+    the reminder link alike: every sub-step ticked (by someone, never assumed), the evidence
+    its kind asks for, and no open item it depends on."""
+    needs: list[Bilingual] = []
+    open_steps = [
+        n for n, s in enumerate(item.steps, 1) if not s.get("done") and n not in set(steps)
+    ]
+    if open_steps:
+        listed = "、".join(str(n) for n in open_steps)
+        needs.append(
+            Bilingual(
+                f"请先勾选步骤 {listed}（确已完成的才勾选）",
+                f"tick step {', '.join(str(n) for n in open_steps)} first (only if done)",
+            )
+        )
+    given = {"note": note is not None, "number": number is not None, "photo": photos > 0}
+    if not given.get(item.evidence_kind, True):
+        needs.append(EVIDENCE_NEEDED[item.evidence_kind])
+    blocking = open_dependencies(session, item)
+    if blocking:
+        needs.append(
+            Bilingual(
+                "需先完成：" + "、".join(d.title_zh for d in blocking),
+                "finish or waive first: "
+                + ", ".join(f"{d.title_en or d.title_zh} ({d.key}, #{d.id})" for d in blocking),
+            )
+        )
+    return needs
 
 
 def _tick_step(
@@ -259,3 +308,83 @@ def open_dependencies(session: Session, item: Item) -> list[Item]:
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class Oversight:
+    """Why a person who does not own an item may follow it up (a 督办 link's recipient)."""
+
+    supervises: bool  # the owner's direct supervisor
+    leads: bool  # bound to a leadership role of the item's school
+    manages: bool  # the school's logistics head: may also reassign and waive
+
+
+def oversight(session: Session, item: Item, person: Person) -> Oversight | None:
+    """The person's standing over someone else's item, or None if they have none."""
+    if person.school_id != item.school_id or person.id == item.owner_id:
+        return None
+    owner = session.get(Person, item.owner_id)
+    supervises = owner is not None and owner.supervisor_id == person.id
+    leads = (
+        session.scalar(
+            select(RoleBinding.id).where(
+                RoleBinding.school_id == item.school_id,
+                RoleBinding.person_id == person.id,
+                RoleBinding.role_key.in_(LEADERSHIP_ROLES),
+            )
+        )
+        is not None
+    )
+    manages = (
+        session.scalar(
+            select(Account.id).where(
+                Account.person_id == person.id,
+                Account.school_id == item.school_id,
+                Account.role == "logistics_head",
+                Account.active.is_(True),
+            )
+        )
+        is not None
+    )
+    if not (supervises or leads or manages):
+        return None
+    return Oversight(supervises, leads, manages)
+
+
+NUDGE = "remind:now"
+
+
+def nudge_owner(session: Session, *, item: Item, by: Person, now: datetime, day: str) -> bool:
+    """Queue a reminder to the owner now (a supervisor's or leader's 督办), at most one per item
+    and owner a day; False if one was already asked for today. The next delivery sends it."""
+    if item.status != "open":
+        raise UserError(
+            Bilingual("此事项已办结（完成或免除），无需提醒。", f"item {item.id} is {item.status}")
+        )
+    key = f"{item.id}:{NUDGE}:{day}:{item.owner_id}"
+    if session.scalar(select(Outbox.id).where(Outbox.dedup_key == key)) is not None:
+        return False
+    session.add(
+        Outbox(
+            dedup_key=key,
+            school_id=item.school_id,
+            recipient_id=item.owner_id,
+            item_id=item.id,
+            kind=NUDGE,
+            status="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+    audit.record(
+        session,
+        actor=by.code,
+        action="item.nudge",
+        at=now,
+        school_id=item.school_id,
+        run_id=item.run_id,
+        item_id=item.id,
+    )
+    session.flush()
+    return True

@@ -1,4 +1,5 @@
-"""Signed, expiring, single-purpose links that open one item for its owner, without a password.
+"""Signed, expiring links that open one item, without a password, for the person a message went
+to: its owner (to tick it off) or a supervisor or leader following it up (a 督办 link).
 
 A link carries (item, person, nonce) signed with the secret key. Reading it checks the signature
 and age; using it to change the item records the nonce in ``used_link`` so a second use is refused.

@@ -6,6 +6,7 @@ construct ``Settings(...)`` themselves, as tests do.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from ipaddress import ip_network
 from pathlib import Path
@@ -23,6 +24,11 @@ class Settings(BaseSettings):
         "directory. postgresql+psycopg://user@host/db for PostgreSQL.",
     )
     timezone: str = Field("Asia/Shanghai", description="Default time zone of new schools.")
+    today: date | None = Field(
+        None,
+        description="A replayed day the web UI serves (its pages' clock and link expiry), as "
+        "`houqin serve --today` sets it for a demo; unset: the real date.",
+    )
     calendar_dir: Path | None = Field(
         None, description="Directory of school-year calendar files; default: the built-in one."
     )

@@ -112,6 +112,7 @@ def render_digest(
     groups: Sequence[DigestGroup],
     now: datetime,
     timezone: str = "Asia/Shanghai",
+    manages: bool = False,
 ) -> tuple[str, str, str]:
     """(subject, text, html) of one person's digest. Lines are shown by plan, earliest first."""
     lang = _lang(lang)
@@ -159,6 +160,7 @@ def render_digest(
         "groups": prepared,
         "counts": counts,
         "now": format_deadline(now, lang, timezone),
+        "manages": manages,  # the school's head: a follow-up may also reassign or waive
     }
     env = _environment()
     # The text template also defines the subject ({% set subject %}), so that each language's

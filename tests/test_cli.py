@@ -200,7 +200,11 @@ def test_items_lists_overdue_work_as_of_a_replayed_day(
 
     first_id = out and _first_item_id(database_url)
     code, out, err = run(capsys, "tick", str(first_id), "--by", "zhang", "--note", "会议纪要已归档")
-    assert code == 2 and "needs evidence: a number" in err  # the leadership group's headcount
+    assert code == 2 and "a number is needed" in err  # the leadership group's headcount
+    assert "tick step 1, 2, 3, 4 first" in err  # one rule: each sub-step ticked by someone
+    for step in (1, 2, 3, 4):
+        code, out, err = run(capsys, "tick", str(first_id), "--by", "zhang", "--step", str(step))
+        assert code == 0, err
     photos = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
     for photo in photos:
         photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")

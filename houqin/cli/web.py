@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
+
 import click
 from sqlalchemy.orm import Session
 
@@ -22,14 +25,24 @@ from houqin.secret_key import signing_key
     type=click.IntRange(1, 64),
     help="Server processes; one per core for a district (see docs/benchmark.md).",
 )
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Serve a replayed day (YYYY-MM-DD): the pages' clock and reminder-link expiry, so "
+    "`make demo`'s season and its mail links can be explored. Default: the real date.",
+)
 @pass_ctx
-def serve(c: Ctx, host: str | None, port: int | None, workers: int) -> None:
+def serve(c: Ctx, host: str | None, port: int | None, workers: int, today: datetime | None) -> None:
     """Run the web UI (uvicorn). Put it behind an HTTPS proxy and set HOUQIN_BASE_URL."""
     import uvicorn  # deliberate: the web stack is needed only by this command
 
     from houqin.web import access_log  # deliberate: as above
     from houqin.web.app import make_app  # deliberate: as above
 
+    if today is not None:
+        c.settings = c.settings.model_copy(update={"today": today.date()})
+        os.environ["HOUQIN_TODAY"] = today.date().isoformat()  # for the workers' own settings
+        click.echo(f"Serving the replayed day {today.date()} (its clock and link expiry).")
     c.engine()  # the schema is checked before the server starts, not at the first request
     signing_key(c.settings)  # and the key, in this process, before any worker starts
     host, port = host or c.settings.web_host, port or c.settings.web_port

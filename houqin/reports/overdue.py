@@ -244,24 +244,63 @@ def age_bucket(days: int, lang: str) -> str:
     return next(label for bound, label in AGES if days < bound).label(lang)
 
 
-def overdue_in(school_ids: list[int], now: datetime) -> tuple[ColumnElement[bool], ...]:
-    """Open items of these schools past their deadline at ``now``."""
-    return (Item.school_id.in_(school_ids), Item.status == "open", Item.due_at < now)
+@dataclass(frozen=True)
+class ReviewFilter:
+    """The review's list narrowed to one tally's row: an owner (person id), a plan (template
+    key), a phase (its Chinese name), an age (index into ``AGES``) or a school (code)."""
+
+    owner: int | None = None
+    plan: str | None = None
+    phase: str | None = None
+    age: int | None = None
+    school: str | None = None
+
+    def clauses(self, now: datetime) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.owner is not None:
+            out.append(Item.owner_id == self.owner)
+        if self.plan:
+            runs = select(PlanRun.id).where(PlanRun.template_key == self.plan)
+            out.append(Item.run_id.in_(runs))
+        if self.phase:
+            out.append(Item.phase_zh == self.phase)
+        if self.age is not None and 0 <= self.age < len(AGES):
+            if self.age < len(AGES) - 1:
+                out.append(Item.due_at > now - timedelta(days=AGES[self.age][0]))
+            if self.age > 0:
+                out.append(Item.due_at <= now - timedelta(days=AGES[self.age - 1][0]))
+        if self.school:
+            out.append(Item.school_id.in_(select(School.id).where(School.code == self.school)))
+        return out
 
 
-def count_overdue(session: Session, school_ids: list[int], now: datetime) -> int:
-    stmt = select(func.count()).select_from(Item).where(*overdue_in(school_ids, now))
+def overdue_in(
+    school_ids: list[int], now: datetime, only: ReviewFilter | None = None
+) -> tuple[ColumnElement[bool], ...]:
+    """Open items of these schools past their deadline at ``now`` (narrowed by ``only``)."""
+    extra = only.clauses(now) if only is not None else []
+    return (Item.school_id.in_(school_ids), Item.status == "open", Item.due_at < now, *extra)
+
+
+def count_overdue(
+    session: Session, school_ids: list[int], now: datetime, only: ReviewFilter | None = None
+) -> int:
+    stmt = select(func.count()).select_from(Item).where(*overdue_in(school_ids, now, only))
     return session.scalar(stmt) or 0
 
 
 def oldest_overdue(
-    session: Session, school_ids: list[int], now: datetime, limit: int
+    session: Session,
+    school_ids: list[int],
+    now: datetime,
+    limit: int,
+    only: ReviewFilter | None = None,
 ) -> list[Item]:
     """The ``limit`` overdue items with the oldest deadlines, with owner, plan and school."""
     return list(
         session.scalars(
             select(Item)
-            .where(*overdue_in(school_ids, now))
+            .where(*overdue_in(school_ids, now, only))
             .options(
                 joinedload(Item.owner),
                 joinedload(Item.run).joinedload(PlanRun.template),
@@ -280,25 +319,30 @@ def overdue_groups(
     lang: str,
     *,
     several_schools: bool,
-) -> dict[str, Counter[str]]:
-    """Overdue items counted by owner, plan, phase, school and age, in the database."""
+) -> tuple[dict[str, Counter[str]], dict[str, dict[str, str]]]:
+    """Overdue items counted by owner, plan, phase, school and age, in the database; and for
+    each row's label, the ``ReviewFilter`` field value that lists just those items."""
     groups: dict[str, Counter[str]] = defaultdict(Counter)
+    values: dict[str, dict[str, str]] = defaultdict(dict)
     where = overdue_in(school_ids, now)
 
     def count(key: str, label: Callable[..., str], *columns: Any) -> None:
-        for *values, n in session.execute(
+        # the last column is the filter's value; the others make the label
+        for *shown, value, n in session.execute(
             _joined(*columns, func.count()).where(*where).group_by(*columns)
         ):
-            groups[key][label(*values)] += n
+            name = label(*shown)
+            groups[key][name] += n
+            values[key][name] = str(value)
 
     def owner(name: str, school: str) -> str:
         return f"{name}（{school}）" if several_schools else name
 
-    count("owner", owner, Person.name, School.name)
+    count("owner", owner, Person.name, School.name, Person.id)
     titles = (PlanTemplateVersion.title_zh, PlanTemplateVersion.title_en)
-    count("plan", lambda zh, en: pick(zh, en, lang), *titles)
-    count("phase", lambda zh, en: pick(zh, en, lang), Item.phase_zh, Item.phase_en)
-    count("school", lambda name: name, School.name)
+    count("plan", lambda zh, en: pick(zh, en, lang), *titles, PlanRun.template_key)
+    count("phase", lambda zh, en: pick(zh, en, lang), Item.phase_zh, Item.phase_en, Item.phase_zh)
+    count("school", lambda name: name, School.name, School.code)
     # age in whole days < bound  <=>  due_at > now - bound days
     bucket = case(
         *[
@@ -307,8 +351,8 @@ def overdue_groups(
         ],
         else_=len(AGES) - 1,
     )
-    count("age", lambda n: AGES[n][1].label(lang), bucket)
-    return groups
+    count("age", lambda n: AGES[n][1].label(lang), bucket, bucket)
+    return groups, values
 
 
 def completion_series(

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from houqin.secret_key import signing_key
+from houqin.web.catalogue import form_refusal
 from houqin.web.errors import BadInput, Forbidden, TooLarge
 from houqin.web.middleware import BODY_LIMIT, BodyTooLarge
 
@@ -112,7 +113,8 @@ async def _parse(request: Request, *, files: bool) -> FormData:
     except BodyTooLarge:
         raise _too_large(limit) from None
     except HTTPException as exc:  # python-multipart refused the body
-        raise BadInput(f"表单格式不正确：{exc.detail}", f"Malformed form: {exc.detail}") from None
+        text = form_refusal(str(exc.detail), MAX_FILES)
+        raise BadInput(text.zh, text.en) from None
     value = form.get(FIELD)
     try:
         check(request, value if isinstance(value, str) else None)

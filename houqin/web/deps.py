@@ -68,8 +68,10 @@ def _abandon(session: Session, undo: list[Callable[[], None]]) -> None:
 
 
 async def get_now(request: Request) -> datetime:
-    """The one place routes learn the time; tests override it to replay a day."""
-    return clock.now(request.app.state.settings.timezone)
+    """The one place routes learn the time: the wall clock, or a replayed day's
+    (``houqin serve --today``); tests override it to replay a day."""
+    settings = request.app.state.settings
+    return clock.replayed(settings.today, settings.timezone)
 
 
 DB = Annotated[Session, Depends(db, scope="function")]

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 
 from houqin.bilingual import Bilingual
 from houqin.errors import NotFound, UserError
+from houqin.web.catalogue import explain
 from houqin.web.errors import LoginRequired, WebError
 from houqin.web.render import render
 
@@ -40,15 +41,7 @@ def install(app: FastAPI) -> None:
     async def user_error(request: Request, exc: Exception) -> Response:
         # Errors of the ledger core (an item changed under us, a missing dependency, ...)
         assert isinstance(exc, UserError)
-        if exc.text is not None:  # written in both languages by the core (a reminder link's)
-            return _page(request, 400, exc.text)
-        if isinstance(exc, NotFound):
-            return _page(request, 404, Bilingual("找不到该内容。", str(exc)))
-        return _page(
-            request,
-            400,
-            Bilingual(f"未能完成，未做任何更改：{exc}", f"Not done, nothing changed: {exc}"),
-        )
+        return _page(request, 404 if isinstance(exc, NotFound) else 400, explain(exc))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -56,7 +49,7 @@ def install(app: FastAPI) -> None:
             return _page(request, 404, Bilingual("找不到该页面。", "Page not found."))
         if exc.status_code == 405:
             return _page(request, 405, Bilingual("不支持此操作。", "Method not allowed."))
-        message = Bilingual(f"请求无效：{exc.detail}", f"Bad request: {exc.detail}")
+        message = Bilingual("请求无效，未做任何更改。", f"Bad request: {exc.detail}")
         return _page(request, exc.status_code, message)
 
     async def invalid(request: Request, exc: Exception) -> Response:

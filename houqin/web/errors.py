@@ -40,6 +40,16 @@ class BadInput(WebError):
     status = 400
 
 
+class FormRejected(BadInput):
+    """A form that cannot be accepted as filled in: the page shows it again with what the
+    person typed and chose (``values``), the message beside ``field``."""
+
+    def __init__(self, text: Bilingual, *, field: str | None, values: dict[str, object]) -> None:
+        super().__init__(text.zh, text.en)
+        self.field = field
+        self.values = values
+
+
 class TooLarge(WebError):
     status = 413
 

@@ -56,7 +56,10 @@ def number(form: FormData, name: str, *, label: Bilingual) -> float | None:
         result = math.nan
     if not math.isfinite(result):
         en = label.label("en")
-        raise BadInput(f"{label.zh}应为数字，例如 12。", f"{en} must be a number, e.g. 12.")
+        raise BadInput(
+            f"「{value}」不是数字：请填写数字，例如 12。",
+            f"{en} must be a number, e.g. 12 (not “{value}”).",
+        )
     return result
 
 

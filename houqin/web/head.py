@@ -4,24 +4,27 @@ reassign / waive actions on an item. Everything here needs ``can_manage_school``
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from houqin.bilingual import Bilingual
+from houqin.errors import UserError
 from houqin.items import reassign, waive
 from houqin.launch import launch, plan_items
-from houqin.models import Person, PlanRun
+from houqin.models import Item, Person, PlanRun, School
 from houqin.people import bind_role, get_person, role_bindings
 from houqin.periods import parse_period
 from houqin.plan_runs import counts_by_run, runs_of
 from houqin.plan_specs import PlanTemplate
 from houqin.roles import ROLES, Role
 from houqin.web import forms
+from houqin.web.catalogue import explain
 from houqin.web.csrf import checked_form
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import BadInput
@@ -48,15 +51,17 @@ def _template(request: Request, key: str | None) -> PlanTemplate:
 @router.get("/head")
 def dashboard(request: Request, viewer: User, session: DB, now: Now) -> Response:
     school = managed_school(session, viewer)
+    return render(request, "head.html.j2", **_dashboard(request, session, school, now))
+
+
+def _dashboard(request: Request, session: Session, school: School, now: datetime) -> dict[str, Any]:
     runs = runs_of(session, [school.id])
-    return render(
-        request,
-        "head.html.j2",
-        school=school,
-        runs=runs,
-        counts=counts_by_run(session, [r.id for r in runs], now),
-        plans=_plans(request),
-    )
+    return {
+        "school": school,
+        "runs": runs,
+        "counts": counts_by_run(session, [r.id for r in runs], now),
+        "plans": _plans(request),
+    }
 
 
 @router.get("/launch")
@@ -64,11 +69,26 @@ def preview(
     request: Request,
     viewer: User,
     session: DB,
+    now: Now,
     template: str | None = None,
     period: str | None = None,
 ) -> Response:
-    """Every item with its owner and deadline, before anything is written."""
+    """Every item with its owner and deadline, before anything is written. A period the plan
+    cannot take shows the launch form again, as typed, with the reason beside it."""
     school = managed_school(session, viewer)
+    try:
+        return _preview(request, session, school, template, period)
+    except UserError as exc:
+        page = _dashboard(request, session, school, now)
+        entered = {"template": template or "", "period": (period or "")[:32]}
+        return render(
+            request, "head.html.j2", status_code=400, **page, entered=entered, problem=explain(exc)
+        )
+
+
+def _preview(
+    request: Request, session: Session, school: School, template: str | None, period: str | None
+) -> Response:
     plan = _template(request, template)
     if not period:
         raise BadInput(
@@ -131,31 +151,63 @@ def _roles(
 @router.get("/people")
 def people(request: Request, viewer: User, session: DB) -> Response:
     school = managed_school(session, viewer)
+    return render(request, "people.html.j2", **_people_page(request, session, school))
+
+
+def _people_page(request: Request, session: Session, school: School) -> dict[str, Any]:
     staff = session.scalars(
         select(Person).where(Person.school_id == school.id).order_by(Person.code)
     ).all()
-    return render(
-        request,
-        "people.html.j2",
-        school=school,
-        staff=staff,
-        bindings=role_bindings(session, school),
-        roles=_roles(plans=_plans(request)),
-    )
+    return {
+        "school": school,
+        "staff": staff,
+        "bindings": role_bindings(session, school),
+        "roles": _roles(plans=_plans(request)),
+        "confirm": None,
+    }
 
 
 @router.post("/people/bind")
 def bind(request: Request, viewer: User, form: Form, session: DB, now: Now) -> Response:
+    """Bind a role; first a confirmation saying who gives it up and how many open items move
+    with it (nothing is preselected on the form, so nothing is given away by one click)."""
     school = managed_school(session, viewer)
+    roles = _roles(plans=_plans(request))
     role = forms.text(form, "role", required=True, max_len=64, label=Bilingual("角色", "Role"))
-    if role not in _roles(plans=_plans(request)):
-        raise BadInput("没有这个角色。", "No such role.", back="/people")
+    if role not in roles:
+        raise BadInput("请选择一个角色。", "Choose a role.", back="/people")
     code = forms.text(form, "person", required=True, max_len=64, label=Bilingual("人员", "Person"))
     person = get_person(session, school, code or "")
     if not person.active:
         raise BadInput("此人已停用。", "This person is inactive.", back="/people")
-    bind_role(session, school=school, role_key=role, person=person, now=now, actor=viewer.actor)
-    return RedirectResponse("/people#bound", status_code=303)
+    previous = role_bindings(session, school).get(role)
+    if form.get("confirm") != "1":
+        moving = 0
+        if previous is not None and previous.id != person.id:
+            moving = (
+                session.scalar(
+                    select(func.count(Item.id)).where(
+                        Item.school_id == school.id,
+                        Item.role_key == role,
+                        Item.owner_id == previous.id,
+                        Item.status == "open",
+                    )
+                )
+                or 0
+            )
+        page = _people_page(request, session, school)
+        page["confirm"] = {
+            "role": role,
+            "role_label": roles[role],
+            "person": person,
+            "previous": previous,
+            "moving": moving,
+        }
+        return render(request, "people.html.j2", **page)
+    moved = bind_role(
+        session, school=school, role_key=role, person=person, now=now, actor=viewer.actor
+    )
+    return RedirectResponse(f"/people?bound={role}&moved={moved}#bound", status_code=303)
 
 
 def _managed_item(session: Session, viewer: Viewer, item_id: int) -> Any:

@@ -48,6 +48,7 @@ ACTIONS: dict[str, Bilingual] = {
     "item.waive": Bilingual("免除", "waived"),
     "item.replanned": Bilingual("按校历调整了截止日期", "moved the deadline with the calendar"),
     "item.photos": Bilingual("上传照片", "added photos"),
+    "item.nudge": Bilingual("提醒负责人", "reminded the owner"),
     "link.use": Bilingual("通过提醒链接操作", "used a reminder link"),
     "plan.launch": Bilingual("启动计划", "launched the plan"),
     "plan.signoff": Bilingual("签批", "signed off"),
@@ -80,3 +81,8 @@ def fmt_when(instant: datetime | None, tz: str, lang: str, *, time: bool = True)
     else:
         text = f"{EN_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d}"
     return f"{text} {local:%H:%M}" if time else text
+
+
+def fmt_short(instant: datetime | None, tz: str) -> str:
+    """``MM-DD HH:MM`` in the school's zone, the same in both languages."""
+    return "" if instant is None else f"{as_local(instant, tz):%m-%d %H:%M}"

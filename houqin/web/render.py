@@ -45,6 +45,10 @@ def render(
     def when(instant: datetime | None, zone: str | None = None, time: bool = True) -> str:
         return i18n.fmt_when(instant, zone or tz, lang, time=time)
 
+    def when_short(instant: datetime | None, zone: str | None = None) -> str:
+        """``11-23 10:05`` in the school's zone: when a used link says what it recorded."""
+        return i18n.fmt_short(instant, zone or tz)
+
     def lab(table: dict[str, Bilingual], key: str) -> str:
         return i18n.label(table, key, lang)
 
@@ -60,6 +64,7 @@ def render(
         lang=lang,
         t=t,
         when=when,
+        when_short=when_short,
         lab=lab,
         csrf_token=csrf.token(request) if hasattr(request.state, "csrf_secret") else "",
         viewer=context.pop("viewer", getattr(request.state, "viewer", None)),

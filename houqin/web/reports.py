@@ -9,12 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from houqin.errors import UserError
 from houqin.models import PlanRun, School
 from houqin.reports import assessment, completion, output, overdue
 from houqin.standards import get_standard, standard_for
+from houqin.web.catalogue import REPORT_FORMAT
 from houqin.web.deps import DB, Now, User
-from houqin.web.errors import Forbidden
+from houqin.web.errors import WebError
 from houqin.web.permissions import can_read_run, require, school_ids
 
 router = APIRouter()
@@ -27,7 +27,7 @@ TYPES = {
 
 def _download(report: output.Report, fmt: str, name: str, lang: str) -> Response:
     if fmt not in TYPES:
-        raise Forbidden()
+        raise WebError(REPORT_FORMAT.zh, REPORT_FORMAT.en, status=404)
     if fmt == "html":
         return Response(output.html(report, lang), media_type=TYPES["html"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,11 +80,11 @@ def assessment_report(
     target = session.scalars(stmt.order_by(School.code)).first()
     require(target is not None)
     assert target is not None
-    try:
-        chosen = get_standard(standard) if standard else standard_for(target)
-        result = assessment.assess(session, standard=chosen, school=target, period=period, now=now)
-    except UserError as exc:
-        return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
+    if fmt not in TYPES:  # before the work, not after it
+        raise WebError(REPORT_FORMAT.zh, REPORT_FORMAT.en, status=404)
+    # a refusal (a period written wrong, say) is a page in the reader's language (catalogue)
+    chosen = get_standard(standard) if standard else standard_for(target)
+    result = assessment.assess(session, standard=chosen, school=target, period=period, now=now)
     return _download(
         result, fmt, f"assessment-{target.code}-{period.replace('/', '-')}", request.state.lang
     )

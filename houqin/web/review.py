@@ -8,6 +8,7 @@ the viewer may read and lays the page out.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -21,6 +22,7 @@ from houqin.models import School
 from houqin.plan_runs import counts_by_run, first_launch, runs_of
 from houqin.reports.overdue import (
     AGES,
+    ReviewFilter,
     completion_series,
     count_overdue,
     oldest_overdue,
@@ -38,6 +40,26 @@ GROUP_LIMIT = 50  # rows per tally (a district has tens of thousands of owners)
 RUNS_LIMIT = 60  # plan runs shown (newest first) — a district has thousands
 
 
+FILTERS = ("owner", "plan", "phase", "age")  # the tallies whose rows filter the list
+
+
+def _only(request: Request, school: str | None) -> ReviewFilter:
+    """The list's filter from the address (``?owner=12&age=3``); a malformed number: none."""
+    q = request.query_params
+
+    def number(name: str) -> int | None:
+        value = q.get(name, "")
+        return int(value) if value.isdigit() and len(value) < 10 else None
+
+    return ReviewFilter(
+        owner=number("owner"),
+        plan=q.get("plan") or None,
+        phase=q.get("phase") or None,
+        age=number("age"),
+        school=school,
+    )
+
+
 @router.get("/review")
 def review(
     request: Request, viewer: User, session: DB, now: Now, school: str | None = None
@@ -51,8 +73,10 @@ def review(
         ids = chosen
     lang = request.state.lang
     tz = request.app.state.settings.timezone
-    groups = overdue_groups(session, ids, now, lang, several_schools=len(ids) > 1)
-    overdue = oldest_overdue(session, ids, now, LIST_LIMIT)
+    groups, values = overdue_groups(session, ids, now, lang, several_schools=len(ids) > 1)
+    only = _only(request, None)
+    overdue = oldest_overdue(session, ids, now, LIST_LIMIT, only)
+    chosen_filters = {k: request.query_params[k] for k in FILTERS if request.query_params.get(k)}
     runs = runs_of(session, ids, limit=RUNS_LIMIT)
     # the chart starts at the first launch (at least two weeks, at most WINDOW_DAYS back)
     today = as_local(now, tz).date()
@@ -62,7 +86,13 @@ def review(
     return render(
         request,
         "review.html.j2",
-        total=count_overdue(session, ids, now),
+        total=count_overdue(session, ids, now, only),
+        all_total=count_overdue(session, ids, now),
+        values=values,
+        filters=chosen_filters,
+        filter_link=lambda key, value: _link(school, {key: value}),
+        clear_link=_link(school, {}),
+        age_values={age.label(lang): str(n) for n, (_, age) in enumerate(AGES)},
         overdue=overdue,
         ages={item.id: (now - item.due_at).days for item in overdue},
         groups=groups,
@@ -76,6 +106,12 @@ def review(
         district=viewer.role == "district",
         quarter=f"{as_local(now, tz).year}Q{(as_local(now, tz).month - 1) // 3 + 1}",
     )
+
+
+def _link(school: str | None, query: dict[str, str]) -> str:
+    """The review filtered by one tally row (the school chosen, if any, kept)."""
+    params = {**({"school": school} if school else {}), **query}
+    return "/review" + ("?" + urlencode(params) if params else "") + "#list"
 
 
 def completion_chart(

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from houqin import audit, recurrence
+from houqin import recurrence
 from houqin.bilingual import Bilingual
 from houqin.clock import as_local
-from houqin.items import get_item, open_dependencies
 from houqin.models import Evidence, Item, Person, PlanRun
 from houqin.web import uploads
 from houqin.web.deps import DB, Now, User
 from houqin.web.errors import Forbidden
 from houqin.web.permissions import (
     Viewer,
-    can_manage_school,
-    can_work_item,
     require_role,
 )
 from houqin.web.render import render
-from houqin.web.shared import readable_item
+from houqin.web.shared import item_context, readable_item
 
 router = APIRouter()
 RECENT = timedelta(days=14)
@@ -120,45 +116,6 @@ def team_items(request: Request, viewer: User, session: DB, now: Now) -> Respons
 def item_page(request: Request, item_id: int, viewer: User, session: DB, now: Now) -> Response:
     item = readable_item(session, viewer, item_id)
     return render(request, "item.html.j2", **item_context(request, session, viewer, item, now))
-
-
-def item_context(
-    request: Request, session: Session, viewer: Viewer | None, item: Item, now: datetime
-) -> dict[str, Any]:
-    """What the item page (and the reminder-link page) show."""
-    item = get_item(session, item.id)
-    people = {
-        p.code: p.name
-        for p in session.scalars(select(Person).where(Person.school_id == item.school_id))
-    }
-    evidence = list(
-        session.scalars(select(Evidence).where(Evidence.item_id == item.id).order_by(Evidence.id))
-    )
-    data_dir = request.app.state.settings.data_dir
-    photos = [e for e in evidence if e.kind == "photo"]
-    manage = viewer is not None and can_manage_school(viewer, item.school_id)
-    return {
-        "item": item,
-        "tz": item.run.school.timezone,
-        "now": now,
-        "overdue": item.status == "open" and item.due_at < now,
-        "plan_title": Bilingual(item.run.template.title_zh, item.run.template.title_en),
-        "evidence": [e for e in evidence if e.kind != "photo"],
-        "photos": [(e, uploads.resolve(data_dir, e.path, thumb=True) is not None) for e in photos],
-        "history": audit.history(session, item_id=item.id),
-        "people": people,
-        "can_work": viewer is not None and can_work_item(viewer, item),
-        "can_manage": manage,
-        "staff": sorted(
-            session.scalars(
-                select(Person).where(Person.school_id == item.school_id, Person.active.is_(True))
-            ),
-            key=lambda p: p.code,
-        )
-        if manage
-        else [],
-        "open_dependencies": open_dependencies(session, item),
-    }
 
 
 @router.get("/photos/{evidence_id}")

@@ -17,9 +17,18 @@ from houqin.models import Item, Person
 from houqin.web import forms
 from houqin.web.csrf import checked_form, checked_upload
 from houqin.web.deps import DB, Now, User
-from houqin.web.errors import BadInput, WebError
+from houqin.web.errors import BadInput, FormRejected, WebError
 from houqin.web.permissions import can_work_item, require
-from houqin.web.shared import complete, must_be_open, readable_item, settle
+from houqin.web.render import render
+from houqin.web.shared import (
+    apply_completion,
+    form_again,
+    item_context,
+    must_be_open,
+    read_completion,
+    readable_item,
+    settle,
+)
 
 router = APIRouter()
 Form = Annotated[FormData, Depends(checked_form)]
@@ -55,7 +64,13 @@ def tick_item(
     request: Request, item_id: int, viewer: User, form: Upload, session: DB, now: Now
 ) -> Response:
     item, by = _workable(session, viewer, item_id)
-    complete(request, session, item, by, form, now)
+    must_be_open(item)
+    try:
+        done = read_completion(session, item, form)
+    except FormRejected as refused:  # nothing written: the page again, with what was entered
+        context = item_context(request, session, viewer, item, now)
+        return render(request, "item.html.j2", status_code=400, **context, **form_again(refused))
+    apply_completion(request, session, item, by, done, now)
     return RedirectResponse(f"/items/{item_id}?done=1", status_code=303)
 
 

@@ -233,4 +233,8 @@ def _history(
             (data_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             (data_dir / rel).write_bytes(png(320, 240, (60 + 20 * days_ago % 120, 140, 90)))
             evidence = {"photos": [rel]}
-        tick(session, item=item, by=people[who], now=NOW - timedelta(days=days_ago), **evidence)
+        at = NOW - timedelta(days=days_ago)
+        for n, step in enumerate(item.steps, 1):  # a completion needs every sub-step ticked
+            if not step.get("done"):
+                tick(session, item=item, by=people[who], now=at, step=n)
+        tick(session, item=item, by=people[who], now=at, **evidence)

@@ -62,7 +62,7 @@ def test_launching_with_an_unbound_role_or_a_bad_period_explains_and_writes_noth
         unbound = client.get(
             "/launch", params={"template": "gaokao_security", "period": "2026-2027"}
         )
-        assert unbound.status_code == 400 and "exam_patrol" in unbound.text
+        assert unbound.status_code == 400 and "本校还没有人担任「" in unbound.text
         bad = client.get("/launch", params={"template": "safety_month", "period": "2026"})
         assert bad.status_code == 400 and "2026-2027" in bad.text
         token = form_token(client, "/head")
@@ -73,13 +73,26 @@ def test_launching_with_an_unbound_role_or_a_bad_period_explains_and_writes_noth
     assert count(live, PlanRun) == runs
 
 
-def test_binding_a_role_moves_its_open_items_and_is_audited(live: Live) -> None:
+def test_binding_a_role_is_confirmed_with_the_open_items_it_moves_and_is_audited(
+    live: Live,
+) -> None:
     moved = count(live, Item, Item.role_key == "gardener", Item.status == "open")
     with logged_in(live, "zhang") as client:
-        assert "李师傅" in client.get("/people").text
+        page = client.get("/people").text
+        assert "李师傅" in page
+        # nothing preselected, names rather than role keys
+        assert page.count("selected disabled") == 2 and "vice_principal_logistics<" not in page
+        assert ">分管后勤副校长" in page or "副校长" in page
         token = form_token(client, "/people")
-        response = client.post(
+        asked = client.post(
             "/people/bind", data={"csrf": token, "role": "gardener", "person": "zheng"}
+        )
+        assert asked.status_code == 200  # a confirmation first, nothing changed yet
+        assert f"李师傅名下此角色的 {moved} 项未完成事项将一并转给郑师傅" in asked.text
+        assert count(live, AuditEvent, AuditEvent.action == "role.bind") == 0
+        response = client.post(
+            "/people/bind",
+            data={"csrf": token, "role": "gardener", "person": "zheng", "confirm": "1"},
         )
         assert response.status_code == 303
         bad = client.post(

@@ -36,7 +36,7 @@ def test_a_long_tally_lists_the_owners_with_most_overdue_items_and_counts_the_re
     with logged_in(live, "wang") as client:
         page = client.get("/review").text
     tally = page[page.index("按负责人") : page.index("按计划")]
-    owners = re.findall(r"<tr><td>([^<]+)</td>", tally)
+    owners = re.findall(r"<tr><td><a class=\"tally\" href=\"[^\"]+\">([^<]+)</a></td>", tally)
     assert len(owners) == 1  # the one with most overdue items; the others are counted
     assert re.search(r"另有 [1-9]\d* 个，未列出", tally)
 
@@ -99,3 +99,25 @@ def test_the_chart_is_plain_svg_with_escaped_labels() -> None:
     assert svg.startswith("<svg") and "<script" not in svg
     assert "&lt;已完成&gt;" in svg and "完成 &amp; 逾期" in svg
     assert 'font-family="Noto Sans CJK SC' in svg
+
+
+def test_each_tally_row_lists_just_its_items_and_the_list_filters_by_plan_phase_owner_age(
+    live: Live,
+) -> None:
+    with logged_in(live, "wang") as client:
+        page = client.get("/review").text
+        links = dict(
+            re.findall(r'<a class="tally" href="(/review\?[^"#]+)#list">([^<]+)</a>', page)
+        )
+        assert any("owner=" in h for h in links) and any("plan=" in h for h in links)
+        assert any("phase=" in h for h in links) and any("age=" in h for h in links)
+        total = int(re.search(r"当前逾期未完成：<strong>(\d+)</strong>", page)[1])  # type: ignore[index]
+        for href, name in links.items():
+            filtered = client.get(href.replace("&amp;", "&")).text
+            shown = int(re.search(r"已筛选：(\d+) 项", filtered)[1])  # type: ignore[index]
+            assert 0 < shown <= total, (href, name)
+            rows = re.findall(r'<tr><td><a href="/items/\d+">', filtered.split('id="list"')[1])
+            assert len(rows) == shown, (href, name)
+        # the form's filters: the same address as a tally row
+        form = client.get("/review?owner=&plan=&phase=&age=0").text
+        assert "已筛选" in form

@@ -62,10 +62,13 @@ def test_screenshots_of_the_main_pages(browser: Browser, live: Live) -> None:
     link = make_token(
         live.settings, item_id=w.items["beautify_campus"], person_id=w.people["li"], now=NOW
     )
+    follow_up = make_token(  # a 督办 link: the supervisor's view of li's overdue item
+        live.settings, item_id=w.items["repair_training"], person_id=w.people["chen"], now=NOW
+    )
     shots = {
         "zheng": [("/my", "my-items"), (f"/items/{w.items['canteen_experience_day']}", "item")],
         "li": [(f"/items/{w.items['mending_first']}", "item-done")],
-        None: [(f"/l/{link}", "reminder-link")],
+        None: [(f"/l/{link}", "reminder-link"), (f"/l/{follow_up}", "follow-up-link")],
         "zhang": [
             ("/head", "head"),
             ("/launch?template=term_end_assets&period=2026-2027/2", "launch-preview"),

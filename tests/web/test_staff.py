@@ -150,7 +150,7 @@ def test_items_with_open_dependencies_cannot_be_completed(live: Live) -> None:
         assert "需先完成" in page
         refused = client.post(f"/items/{item_id}/tick", data={"csrf": token, "note": "评选完成"})
     assert refused.status_code == 400
-    assert "depends on open items" in refused.text
+    assert "还不能完成" in refused.text and "需先完成：" in refused.text
     assert item(live, item_id).status == "open"
 
 
