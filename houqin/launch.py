@@ -344,4 +344,3 @@ def _template_version(
         assert found is not None
         return found
     return row
-
