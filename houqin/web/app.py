@@ -34,6 +34,7 @@ from houqin.web import (
     ical,
     links,
     login,
+    offline,
     outbox,
     reports,
     review,
@@ -90,7 +91,20 @@ def make_app(
     app.state.templates = environment()
     app.state.sources = Sources(settings)
     error_pages.install(app)
-    for module in (health, login, staff, ticks, head, board, outbox, review, reports, links, ical):
+    for module in (
+        health,
+        login,
+        staff,
+        ticks,
+        head,
+        board,
+        outbox,
+        review,
+        reports,
+        links,
+        ical,
+        offline,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestState, secure=app.state.secure)

@@ -47,6 +47,7 @@ ACTIONS: dict[str, Bilingual] = {
     "item.reassign": Bilingual("转交", "reassigned"),
     "item.waive": Bilingual("免除", "waived"),
     "item.photos": Bilingual("上传照片", "added photos"),
+    "item.handover": Bilingual("离线提交未生效，凭证已附上", "offline work kept as evidence"),
     "link.use": Bilingual("通过提醒链接操作", "used a reminder link"),
     "plan.launch": Bilingual("启动计划", "launched the plan"),
     "plan.signoff": Bilingual("签批", "signed off"),
