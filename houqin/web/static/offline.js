@@ -24,7 +24,7 @@
   if (usable) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});
     navigator.serviceWorker.addEventListener("message", (e) => {
-      if (e.data && e.data.type === "synced") show();
+      if (e.data && e.data.type === "synced") show(e.data.stopped, e.data.recorded);
     });
   }
 
@@ -165,14 +165,24 @@
   const KIND = { tick: ["完成", "done"], step: ["步骤", "step"], link: ["完成（提醒链接）", "done (reminder link)"] };
 
   // The panel under the header: what waits to be sent, and what came back as a conflict.
-  async function show(stopped) {
+  let recorded = 0;  // sent from this page (or by the worker) since it was opened
+
+  async function show(stopped, more) {
+    recorded += more || 0;
+    const synced = recorded;
     const box = document.getElementById("sync");
     if (!box || !usable || !person) return;
     const rows = await Q.list(person);
     const pending = rows.filter((e) => e.state === "pending");
     const problems = rows.filter((e) => e.state !== "pending");
     box.replaceChildren();
-    box.hidden = !rows.length;
+    box.hidden = !rows.length && !synced;
+    if (synced) {
+      const done = document.createElement("p");
+      done.className = "notice good synced";
+      done.textContent = t(`已同步 ${synced} 项，已记录。`, `${synced} synced and recorded.`);
+      box.append(done);
+    }
     if (pending.length) {
       const head = document.createElement("p");
       head.className = "notice warn";
@@ -228,7 +238,8 @@
   async function sync() {
     if (!usable || !person) return;
     const sent = await Q.flush(person);
-    await show(sent.stopped);
+    const ok = sent.results.filter((r) => r.reply.outcome === "done" || r.reply.outcome === "step");
+    await show(sent.stopped, ok.length);
   }
 
   if (usable) {
