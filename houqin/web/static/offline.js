@@ -24,7 +24,7 @@
   if (usable) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});
     navigator.serviceWorker.addEventListener("message", (e) => {
-      if (e.data && e.data.type === "synced") show(e.data.stopped, e.data.recorded);
+      if (e.data && e.data.type === "synced") after(e.data.stopped, e.data.results || []);
     });
   }
 
@@ -165,11 +165,14 @@
   const KIND = { tick: ["完成", "done"], step: ["步骤", "step"], link: ["完成（提醒链接）", "done (reminder link)"] };
 
   // The panel under the header: what waits to be sent, and what came back as a conflict.
-  let recorded = 0;  // sent from this page (or by the worker) since it was opened
+  // recorded from this page (or by the worker) since it was opened, or just before a reload
+  let recorded = Number(sessionStorage.getItem("houqin-synced") || 0);
+  sessionStorage.removeItem("houqin-synced");
 
   async function show(stopped, more) {
     recorded += more || 0;
     const synced = recorded;
+    document.querySelectorAll(".queued").forEach((n) => n.remove());
     const box = document.getElementById("sync");
     if (!box || !usable || !person) return;
     const rows = await Q.list(person);
@@ -235,11 +238,30 @@
     }
   }
 
+  const isRecorded = (r) => r.reply.outcome === "done" || r.reply.outcome === "step";
+
+  // After a sync (by this page or by the worker): a copy kept on the phone is shown as it is
+  // now, with what was just recorded; a reminder-link page says it is done.
+  async function after(stopped, results) {
+    const ok = results.filter(isRecorded);
+    const kept = document.getElementById("offline-copy");
+    if (ok.length && kept && !location.pathname.startsWith("/l/")) {
+      sessionStorage.setItem("houqin-synced", String(recorded + ok.length));
+      return location.reload();
+    }
+    const link = ok.find((r) => r.kind === "link" && r.page === location.pathname);
+    const form = link && document.querySelector(`form[action="${link.page}"]`);
+    if (form) {
+      if (kept) kept.remove();
+      finished(form, link.reply, { kind: "link" });
+    }
+    await show(stopped, ok.length);
+  }
+
   async function sync() {
     if (!usable || !person) return;
     const sent = await Q.flush(person);
-    const ok = sent.results.filter((r) => r.reply.outcome === "done" || r.reply.outcome === "step");
-    await show(sent.stopped, ok.length);
+    await after(sent.stopped, sent.results);
   }
 
   if (usable) {

@@ -109,7 +109,7 @@
         entry.reply = sent.reply;
         await put(entry);
       }
-      out.results.push({ id: entry.id, reply: sent.reply });
+      out.results.push({ id: entry.id, page: entry.page, kind: entry.kind, reply: sent.reply });
     }
     return out;
   }

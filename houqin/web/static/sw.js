@@ -159,9 +159,8 @@ async function syncNow() {
   const person = await current();
   if (!person) return;
   const sent = await HouqinQueue.flush(person);
-  const recorded = sent.results.filter((r) => ["done", "step"].includes(r.reply.outcome)).length;
   for (const client of await self.clients.matchAll({ type: "window" })) {
-    client.postMessage({ type: "synced", recorded, stopped: sent.stopped });
+    client.postMessage({ type: "synced", results: sent.results, stopped: sent.stopped });
   }
   if (sent.stopped === "offline" || sent.stopped === "retry") {
     throw new Error("not yet sent");  // Background Sync tries again later
