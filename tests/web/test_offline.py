@@ -279,3 +279,51 @@ def test_screenshots_of_the_offline_states(page: Page, context: BrowserContext, 
     expect(page.locator("#sync .conflict")).to_be_visible(timeout=WAIT_MS)
     expect(page.locator("#sync .synced")).to_contain_text("已同步 1 项")
     page.screenshot(path=str(SHOTS / "offline-synced-conflict-phone.png"))
+
+
+def test_a_sub_step_ticked_offline_shows_ticked_after_a_reload_and_is_recorded_online(
+    page: Page, context: BrowserContext, live: Live
+) -> None:
+    item_id = live.world.items["canteen_experience_day"]  # zheng's, with sub-steps
+    log_in(page, live, "zheng")
+    controlled(page)
+    page.goto(f"{live.url}/items/{item_id}")
+    context.set_offline(True)
+    page.click("#step-1 button")
+    expect(page.locator("#step-1 button")).to_have_text("✓", timeout=WAIT_MS)
+    page.reload()
+    expect(page.locator("#offline-copy")).to_be_visible()
+    expect(page.locator("#step-1 button")).to_have_text("✓", timeout=WAIT_MS)
+    expect(page.locator("#sync .pending-count")).to_have_text("1")
+    context.set_offline(False)
+    expect(page.locator("#sync .synced")).to_contain_text("已同步 1 项", timeout=WAIT_MS)
+    expect(page.locator("#offline-copy")).to_have_count(0)  # the page as it is now
+    expect(page.locator("#step-1 button")).to_have_text("✓")
+    assert audit_of(live, item_id).count(("step.tick", "zheng")) == 1
+
+
+def test_logging_out_offline_still_deletes_what_the_phone_kept(
+    page: Page, context: BrowserContext, live: Live
+) -> None:
+    log_in(page, live, "li")
+    controlled(page)
+    page.goto(f"{live.url}/items/{live.world.items['repair_training']}")
+    context.set_offline(True)
+    page.fill("#note", "已培训")
+    page.click("text=标记为已完成")
+    expect(page.locator("#sync .pending-count")).to_have_text("1", timeout=WAIT_MS)
+    page.once("dialog", lambda dialog: dialog.accept())  # "1 not synced yet: log out anyway?"
+    page.click("text=退出")
+    expect(page.locator("#offline-copy")).to_contain_text("联网后请再点一次", timeout=WAIT_MS)
+    left = page.evaluate(
+        """async () => {
+             const pages = (await caches.keys()).filter((k) => k.startsWith("houqin-pages"));
+             const db = await new Promise((ok) => {
+               const r = indexedDB.open("houqin", 1); r.onsuccess = () => ok(r.result); });
+             const queued = await new Promise((ok) => {
+               const r = db.transaction("queue").objectStore("queue").count();
+               r.onsuccess = () => ok(r.result); });
+             return [pages, queued]; }"""
+    )
+    assert left == [[], 0]
+    context.set_offline(False)

@@ -21,7 +21,12 @@ self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim(
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && url.pathname === "/logout") {
+    event.respondWith(fetch(request).catch(() => loggedOutOffline()));
+    return;
+  }
+  if (request.method !== "GET") return;
   if (url.pathname.startsWith("/static/") || url.pathname === "/manifest.webmanifest") {
     event.respondWith(asset(request));
   } else if (request.mode === "navigate") {
@@ -139,6 +144,18 @@ This page was not kept on this phone; open it again when the connection returns.
   return new Response(html, {
     status: 503, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" },
   });
+}
+
+// Logging out without a connection: the page has already deleted what the phone kept.
+function loggedOutOffline() {
+  const html = `<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>退出 · 后勤</title><link rel="stylesheet" href="/static/houqin.css"></head>
+<body><header class="top"><a class="brand" href="/login">后勤 <small>Houqin</small></a></header>
+<main><p class="notice warn" id="offline-copy">本机保存的事项和待同步内容已删除。没有网络，服务器上的登录还没有结束：联网后请再点一次「退出」。<br>
+What this phone kept for you is deleted. Without a connection the login itself has not ended
+yet: log out once more when the connection returns.</p></main></body></html>`;
+  return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
 async function photo(request, url) {
