@@ -80,9 +80,12 @@ function withTimeout(promise) {
 }
 
 async function page(request, url) {
+  // only a page with a kept copy stops waiting for a weak signal; any other waits as usual
+  const network = fetch(request);
+  network.catch(() => null);
   let response;
   try {
-    response = await withTimeout(fetch(request));
+    response = (await saved(url)) ? await withTimeout(network) : await network;
   } catch (err) {
     return savedPage(url);
   }
@@ -102,14 +105,16 @@ async function remember(person, url, response) {
   await (await caches.open(HouqinQueue.pagesCache(person))).put(url.origin + url.pathname, copy);
 }
 
-async function savedPage(url) {
+async function saved(url) {
   const person = await current();
-  if (person) {
-    const cache = await caches.open(HouqinQueue.pagesCache(person));
-    const saved = await cache.match(url.origin + url.pathname);
-    if (saved) return marked(saved);
-  }
-  return offlinePage(person);
+  if (!person || !PAGE.test(url.pathname)) return null;
+  const cache = await caches.open(HouqinQueue.pagesCache(person));
+  return (await cache.match(url.origin + url.pathname)) || null;
+}
+
+async function savedPage(url) {
+  const copy = await saved(url);
+  return copy ? marked(copy) : offlinePage(await current());
 }
 
 // The saved copy, with a line saying so and when it was last brought up to date.
