@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from houqin.items import reassign, tick, waive
 from houqin.links import make_token
 from houqin.models import AuditEvent, Evidence, Item, Person, Submission
+from houqin.web.access_log import mask_tokens
 from tests.factories import NOW
 from tests.web.conftest import Live, logged_in
 from tests.web.images import png
@@ -190,3 +191,8 @@ def test_a_reminder_link_that_expired_before_the_phone_synced_keeps_the_evidence
     with live.session() as s:
         handover = s.scalars(select(AuditEvent).where(AuditEvent.action == "item.handover")).one()
         assert handover.details["reason"] == "expired"
+
+
+def test_the_reminder_link_sync_path_keeps_its_token_out_of_the_access_log() -> None:
+    line = '"POST /sync/l/WzE1LDUsIjkwTllneXFi.awOQEA.wPS6 HTTP/1.1" 200'
+    assert mask_tokens(line) == '"POST /sync/l/WzE1*** HTTP/1.1" 200'
