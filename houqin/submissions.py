@@ -30,6 +30,15 @@ _CLAIM = text(
 )
 
 
+WHY = {
+    "reassigned": "离线提交时事项已转交他人",
+    "done": "离线提交时事项已由他人完成",
+    "waived": "离线提交时事项已免除",
+    "expired": "离线提交时提醒链接已过期",
+    "used": "离线提交时提醒链接已用过",
+}
+
+
 def check_client_id(value: str | None) -> str:
     """A UUID as the phone writes it (lower case); anything else is refused."""
     value = (value or "").strip().lower()
@@ -97,7 +106,8 @@ def keep_evidence(
         school_id=item.school_id,
         run_id=item.run_id,
         item_id=item.id,
-        reason=reason,
+        why=reason,
+        reason=WHY.get(reason, reason),  # shown in the item's history
         client_id=client_id,
         note=note,
         number=number,

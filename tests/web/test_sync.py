@@ -190,7 +190,12 @@ def test_a_reminder_link_that_expired_before_the_phone_synced_keeps_the_evidence
     assert forged.status_code >= 400
     with live.session() as s:
         handover = s.scalars(select(AuditEvent).where(AuditEvent.action == "item.handover")).one()
-        assert handover.details["reason"] == "expired"
+        assert handover.details["why"] == "expired"
+        assert handover.details["reason"] == "离线提交时提醒链接已过期"
+    with logged_in(live, "zhang") as head:  # the head sees what was kept, and why
+        page = head.get(f"/items/{item_id}").text
+    assert "离线提交未生效，凭证已附上" in page and "离线提交时提醒链接已过期" in page
+    assert "大门已检查" in page
 
 
 def test_the_reminder_link_sync_path_keeps_its_token_out_of_the_access_log() -> None:
