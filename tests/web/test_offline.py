@@ -327,3 +327,23 @@ def test_logging_out_offline_still_deletes_what_the_phone_kept(
     )
     assert left == [[], 0]
     context.set_offline(False)
+
+
+def test_a_form_refused_online_as_filled_in_shows_the_servers_answer_and_keeps_nothing(
+    page: Page, live: Live
+) -> None:
+    item_id = live.world.items["beautify_campus"]
+    log_in(page, live, "li")
+    controlled(page)
+    page.goto(f"{live.url}/items/{item_id}")
+    not_a_photo = {"name": "notes.txt", "mimeType": "image/png", "buffer": b"just text"}
+    page.set_input_files("#photos", files=[not_a_photo])
+    page.click("text=标记为已完成")
+    expect(page.locator("[role=alert]")).to_contain_text("不是照片", timeout=WAIT_MS)
+    assert (
+        page.evaluate(
+            "async (p) => (await HouqinQueue.list(p)).length", f"p{live.world.people['li']}"
+        )
+        == 0
+    )
+    assert status_of(live, item_id) == "open"

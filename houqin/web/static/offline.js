@@ -120,6 +120,11 @@
     if (mine && (mine.reply.outcome === "done" || mine.reply.outcome === "step")) {
       return finished(form, mine.reply, where);
     }
+    if (mine && mine.reply.outcome === "rejected") {
+      // refused as filled in, nothing written: the server's own page shows the form again
+      await Q.remove(entry.id);
+      return form.submit();
+    }
     if (!mine && where.kind === "step") flipStep(form.querySelector("button"));
     else if (!mine) queued(form);
     enable(form);
