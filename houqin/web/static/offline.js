@@ -88,6 +88,8 @@
     setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = false; }), 0);
   }
 
+  const applied = new Set();  // queued sub-step taps already shown on this page
+
   function flipStep(button) {
     const on = !button.classList.contains("on");
     button.classList.toggle("on", on);
@@ -125,7 +127,10 @@
       await Q.remove(entry.id);
       return form.submit();
     }
-    if (!mine && where.kind === "step") flipStep(form.querySelector("button"));
+    if (!mine && where.kind === "step") {
+      applied.add(entry.id);
+      flipStep(form.querySelector("button"));
+    }
     else if (!mine) queued(form);
     enable(form);
     await show();
@@ -235,7 +240,7 @@
       if (e.page !== location.pathname) continue;
       if (e.kind === "step") {
         const button = document.querySelector(`#step-${e.step} form button`);
-        if (button && !button.dataset.queued) { button.dataset.queued = e.id; flipStep(button); }
+        if (button && !applied.has(e.id)) { applied.add(e.id); flipStep(button); }
       } else {
         const form = document.querySelector(`form[action="${e.kind === "link" ? e.page : e.page + "/tick"}"]`);
         if (form) queued(form);
