@@ -80,11 +80,13 @@ def test_a_tick_made_offline_survives_a_reload_and_is_recorded_once_when_back_on
     page.click("text=标记为已完成")
     expect(page.locator("#sync .pending-count")).to_have_text("1", timeout=WAIT_MS)
     expect(page.locator(".queued")).to_contain_text("待同步")
+    expect(page.locator("text=标记为已完成")).to_be_disabled()  # one tap, one entry
 
     page.reload()  # still offline: the kept copy, saying so and since when
     expect(page.locator("#offline-copy")).to_contain_text("上次更新于")
     expect(page.locator("h1")).to_contain_text("美化校园")
     expect(page.locator("#sync .pending-count")).to_have_text("1", timeout=WAIT_MS)
+    expect(page.locator("text=标记为已完成")).to_be_disabled()
     assert status_of(live, item_id) == "open"
 
     context.set_offline(False)

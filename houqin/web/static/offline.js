@@ -131,12 +131,13 @@
       applied.add(entry.id);
       flipStep(form.querySelector("button"));
     }
-    else if (!mine) queued(form);
+    else if (!mine) return queued(form) || show();  // its buttons stay off: one tap, one entry
     enable(form);
     await show();
   }
 
   function queued(form) {
+    setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0);
     if (form.previousElementSibling && form.previousElementSibling.classList.contains("queued")) return;
     const note = document.createElement("p");
     note.className = "notice warn queued";
