@@ -102,7 +102,7 @@ def _conflict(item: Item, person: Person, why: str, tz: str) -> Bilingual | None
         who = item.completed_by.name if item.completed_by else ""
         at = as_local(item.completed_at, tz).strftime("%m-%d %H:%M") if item.completed_at else ""
         if item.completed_by_id == person.id:
-            who_zh, who_en = "您（在另一台设备上）", "you (on another device)"
+            who_zh, who_en = "您（另一次提交）", "you (in another submission)"
         else:
             who_zh, who_en = who, who or "someone else"
         return Bilingual(

@@ -167,7 +167,9 @@ def test_a_reminder_link_tick_syncs_within_its_validity_and_once(live: Live) -> 
         for _ in range(2):
             reply = _send(client, f"/sync/l/{token}", client_id, photo=False, note="已培训 12 人")
             assert reply.json()["outcome"] == "done", reply.text
-        assert client.get(f"/l/{token}").status_code == 410  # the link is used
+        other = _send(client, f"/sync/l/{token}", str(uuid.uuid4()), photo=False, note="again")
+    assert other.json()["outcome"] == "conflict"  # another submission: the link is used
+    assert "已由您（另一次提交）" in other.json()["zh"]
     assert audit_of(live, item_id).count(("item.tick", "li")) == 1
 
 
