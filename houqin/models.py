@@ -324,6 +324,21 @@ class UsedLink(Base):
     used_at: Mapped[datetime] = mapped_column()
 
 
+class Submission(Base):
+    """One tick-off sent from a phone, by the id the phone made for it: a retry (the reply was
+    lost, the phone synced twice) finds this row and gets the first reply, never a second tick."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(20))
+    reply: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column()
+
+
 class RepairRequest(Base):
     """A repair request (报修): its response and completion times feed the assessment."""
 

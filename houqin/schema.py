@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-SCHEMA = "0005_h14"
+SCHEMA = "0005_h17"
 
 
 def check_schema(engine: Engine) -> None:

@@ -34,6 +34,7 @@ from houqin.web import (
     ical,
     links,
     login,
+    offline,
     outbox,
     replan,
     reports,
@@ -110,6 +111,7 @@ def make_app(
         links,
         ical,
         replan,
+        offline,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

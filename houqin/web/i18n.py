@@ -49,6 +49,7 @@ ACTIONS: dict[str, Bilingual] = {
     "item.replanned": Bilingual("按校历调整了截止日期", "moved the deadline with the calendar"),
     "item.photos": Bilingual("上传照片", "added photos"),
     "item.nudge": Bilingual("提醒负责人", "reminded the owner"),
+    "item.handover": Bilingual("离线提交未生效，凭证已附上", "offline work kept as evidence"),
     "link.use": Bilingual("通过提醒链接操作", "used a reminder link"),
     "plan.launch": Bilingual("启动计划", "launched the plan"),
     "plan.signoff": Bilingual("签批", "signed off"),

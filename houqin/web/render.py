@@ -58,6 +58,8 @@ def render(
         query.append(("lang", other))
         return request.url.path + "?" + urlencode(query)
 
+    viewer = context.pop("viewer", getattr(request.state, "viewer", None))
+    key = person_key(viewer, context.get("person"))
     page = request.app.state.templates.get_template(template)
     html = page.render(
         request=request,
@@ -67,9 +69,25 @@ def render(
         when_short=when_short,
         lab=lab,
         csrf_token=csrf.token(request) if hasattr(request.state, "csrf_secret") else "",
-        viewer=context.pop("viewer", getattr(request.state, "viewer", None)),
+        viewer=viewer,
+        person_key=key,
         role_label=lambda role: role_label(role, lang),
         switch_lang=switch_lang,
         **context,
     )
-    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store"}
+    if key:
+        headers[PERSON_HEADER] = key
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+PERSON_HEADER = "X-Houqin-Person"
+
+
+def person_key(viewer: Any, person: Any) -> str:
+    """Whose page this is, for the phone's offline copies (static/sw.js keeps them apart per
+    person): the logged-in person, or the person a reminder link is for."""
+    if viewer is not None:
+        return f"p{viewer.person_id}" if viewer.person_id else f"a{viewer.account_id}"
+    person_id = getattr(person, "id", None)
+    return f"p{person_id}" if isinstance(person_id, int) else ""

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.routing import APIRoute
 
 from houqin.accounts import ROLES
-from houqin.web import board, head, ical, links, login, outbox, review, staff, ticks
+from houqin.web import board, head, ical, links, login, offline, outbox, review, staff, ticks
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "web.md"
 UNLISTED = {"/", "/login", "/photos/{evidence_id}", "/photos/{evidence_id}/thumb"}
@@ -26,7 +26,7 @@ def test_every_page_and_role_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     pages = {
         route.path
-        for module in (board, head, ical, links, login, outbox, review, staff, ticks)
+        for module in (board, head, ical, links, login, offline, outbox, review, staff, ticks)
         for route in module.router.routes
         if isinstance(route, APIRoute) and "GET" in route.methods
     } - UNLISTED

@@ -7,10 +7,11 @@ from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
 from houqin.models import AuditEvent, Delivery, Item
-from houqin.web import board, head, ical, links, login, outbox, review, staff, ticks
+from houqin.web import board, head, ical, links, login, offline, outbox, review, staff, ticks
 from houqin.web.csrf import checked_form, checked_upload
 from houqin.web.deps import require_viewer
 from houqin.web.links import signed_claim
+from houqin.web.offline import link_claim
 from tests.web.conftest import Live, form_token, logged_in
 
 
@@ -28,7 +29,7 @@ def revision(live: Live, item_id: int) -> tuple[str, int, int]:
 
 POSTS = [
     route
-    for module in (board, head, ical, links, login, outbox, review, staff, ticks)
+    for module in (board, head, ical, links, login, offline, outbox, review, staff, ticks)
     for route in module.router.routes
     if isinstance(route, APIRoute) and "POST" in route.methods
 ]
@@ -51,7 +52,12 @@ def test_every_post_route_checks_the_csrf_token() -> None:
 
 def test_only_the_routes_that_take_photos_accept_multipart() -> None:
     uploads = {r.path for r in POSTS if checked_upload in calls_in_order(r.dependant)}
-    assert uploads == {"/items/{item_id}/tick", "/l/{token}"}
+    assert uploads == {
+        "/items/{item_id}/tick",
+        "/l/{token}",
+        "/sync/items/{item_id}",  # a tick-off queued on a phone
+        "/sync/l/{token}",
+    }
 
 
 def test_every_post_route_knows_who_is_asking_before_it_reads_the_form() -> None:
@@ -61,7 +67,7 @@ def test_every_post_route_knows_who_is_asking_before_it_reads_the_form() -> None
         form_at = next(i for i, call in enumerate(calls) if call in FORMS)
         if route.path in ("/login", "/logout"):
             continue  # whoever is asking: small urlencoded forms only
-        assert {require_viewer, signed_claim} & set(calls[:form_at]), route.path
+        assert {require_viewer, signed_claim, link_claim} & set(calls[:form_at]), route.path
 
 
 def test_pages_need_a_login(live: Live) -> None:
