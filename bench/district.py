@@ -26,11 +26,14 @@ from houqin.models import Item, School
 from houqin.plan_specs import PlanTemplate
 from houqin.reminders import steps_for
 from houqin.roles import ROLES
+from houqin.school_profiles import applies_to
 
 DISTRICT = "bench"
 TZ = "Asia/Shanghai"
 YEARS = ("2026-2027", "2027-2028")  # the school years the calendar files hold
 LAUNCHED_AT = pendulum.datetime(2026, 8, 3, 8, 0, tz=TZ)
+# every school the demo's profile: a 完全中学 that is a 高考 site with boarders and a canteen
+KIND, FACTS = "complete", '["gaokao_site", "boarding", "canteen"]'
 LEADER, VICE, HEAD = "principal", "vice_principal_logistics", "logistics_head"
 
 
@@ -66,10 +69,11 @@ def build_rosters(engine: Engine, schools: int, roles: list[str]) -> None:
         conn.execute(
             text(
                 "INSERT INTO school (code, name, district, timezone, quiet_start, quiet_end, "
-                "channels) SELECT 's' || lpad(g::text, 5, '0'), '第' || g || '中学', :district, "
-                ":tz, '22:00', '07:00', '{}'::json FROM generate_series(1, :n) g"
+                "channels, kind, facts) SELECT 's' || lpad(g::text, 5, '0'), '第' || g || '中学', "
+                ":district, :tz, '22:00', '07:00', '{}'::json, :kind, CAST(:facts AS json) "
+                "FROM generate_series(1, :n) g"
             ),
-            {"district": DISTRICT, "tz": TZ, "n": schools},
+            {"district": DISTRICT, "tz": TZ, "n": schools, "kind": KIND, "facts": FACTS},
         )
         conn.execute(
             text(
@@ -99,7 +103,8 @@ def build_rosters(engine: Engine, schools: int, roles: list[str]) -> None:
 def launch_all(
     engine: Engine, templates: dict[str, PlanTemplate], book: CalendarBook
 ) -> tuple[int, float]:
-    """Every built-in plan for every school and school year; one transaction per school."""
+    """Every built-in plan that applies to a school (houqin/school_profiles.py), for every school
+    and school year; one transaction per school."""
     with unit_of_work(engine) as s:
         ids = list(s.scalars(select(School.id).order_by(School.id)))
     items = 0
@@ -109,6 +114,8 @@ def launch_all(
             school = s.get_one(School, school_id)
             for period in YEARS:
                 for key in sorted(templates):
+                    if not applies_to(templates[key], school):
+                        continue
                     result = launch(
                         s,
                         template=templates[key],

@@ -364,6 +364,7 @@ def test_assessment_flow_writes_the_files(database_url: str, tmp_path: Path) -> 
     result = assessment.fn(
         school="demo",
         period="2027Q1",
+        standard="primary_school",  # the demo is a 完全中学: no standard is for its kind
         formats=("html", "xlsx"),
         today=date(2027, 4, 1),
         out_dir=str(tmp_path),
