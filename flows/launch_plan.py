@@ -63,7 +63,7 @@ async def launch_plan(
                 if applies_to(plan, each):
                     codes.append(each.code)
                 else:
-                    results[each.code] = {"skipped": refusal(plan, each, code=each.code)}
+                    results[each.code] = {"skipped": str(refusal(plan, each, code=each.code))}
     else:
         codes = [cast(str, school)]
     for code in codes:

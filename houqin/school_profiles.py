@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from houqin.bilingual import Bilingual
 from houqin.errors import UserError
 from houqin.yaml_reader import Node, NodeReader, is_null
 
@@ -90,16 +91,16 @@ def hint(value: str, table: dict[str, tuple[str, str]]) -> str:
     return (f" (did you mean {close[0]!r}?)" if close else "") + f"; use one of {known}"
 
 
-def refusal(target: Targeted, school: Profile, *, code: str = "") -> str | None:
-    """Why ``target`` (a plan or a standard) is not for ``school``, bilingual; None if it is."""
+def refusal(target: Targeted, school: Profile, *, code: str = "") -> Bilingual | None:
+    """Why ``target`` (a plan or a standard) is not for ``school``; None if it is."""
     rule = target.applies
     if rule is None:
         return None
     who = f"学校 {code}" if code else "该校"
     who_en = f"school {code!r}" if code else "the school"
-    fix = (
-        "在名册的 school: 中写明 kind/facts 后运行 houqin people import / set kind and facts "
-        "under the roster's school: and run `houqin people import`"
+    fix = Bilingual(
+        "在名册的 school: 中写明 kind/facts 后运行 houqin people import",
+        "set kind and facts under the roster's school: and run `houqin people import`",
     )
     if rule.kinds and school.kind not in rule.kinds:
         wanted = "、".join(KINDS[k][0] for k in rule.kinds)
@@ -108,17 +109,17 @@ def refusal(target: Targeted, school: Profile, *, code: str = "") -> str | None:
             has, has_en = "未写明学校类型", "has no kind"
         else:
             has, has_en = f"是{KINDS[school.kind][0]}", f"is a {KINDS[school.kind][1]}"
-        return (
-            f"{target.key} 只适用于{wanted}，{who}{has} / {target.key} is only for "
-            f"{wanted_en}; {who_en} {has_en}. ({fix})"
+        return Bilingual(
+            f"{target.key} 只适用于{wanted}，{who}{has}（{fix.zh}）",
+            f"{target.key} is only for {wanted_en}; {who_en} {has_en} ({fix.en})",
         )
     missing = [f for f in rule.facts if f not in (school.facts or [])]
     if missing:
         zh = "、".join(FACTS[f][0] for f in missing)
         en = ", ".join(f"{FACTS[f][0]} ({FACTS[f][1]})" for f in missing)
-        return (
-            f"{target.key} 只适用于{zh}，{who}不是 / {target.key} needs {en}; "
-            f"{who_en} does not say so. ({fix})"
+        return Bilingual(
+            f"{target.key} 只适用于{zh}，{who}不是（{fix.zh}）",
+            f"{target.key} needs {en}; {who_en} does not say so ({fix.en})",
         )
     return None
 
@@ -141,7 +142,7 @@ def check_applies(template: Targeted, school: School) -> None:
     """Raise NotApplicable (nothing written) when the plan is not for the school."""
     reason = refusal(template, school, code=school.code)
     if reason is not None:
-        raise NotApplicable(f"未启动 / not launched: {reason}")
+        raise NotApplicable(Bilingual(f"未启动：{reason.zh}", f"not launched: {reason.en}"))
 
 
 T = TypeVar("T", bound=Targeted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from houqin.bilingual import Bilingual
 from houqin.errors import NotFound, Problem, UserError, ValidationFailed
 from houqin.models import School
 from houqin.school_profiles import KINDS, applies_to
@@ -79,11 +80,16 @@ def standard_for(school: School, dirs: Iterable[Path] | None = None) -> Standard
         if s.applies is not None
     )
     raise NoStandard(
-        f"学校 {school.code} {what}，没有适用的考核标准，未评分 / no assessment standard is for "
-        f"school {school.code!r} ({kind or 'no kind: set kind under the roster school:'}); "
-        f"nothing was scored. The standards: {has or 'none'}. Add one under plans/standards/ "
-        f"with applies_to.kinds naming the school's kind, or pass --standard KEY to score by "
-        f"another kind's standard on purpose."
+        Bilingual(
+            f"学校 {school.code} {what}，没有适用的考核标准，未评分。现有标准："
+            f"{has or '无'}。可在 plans/standards/ 下新增一份，applies_to.kinds 写明该校类型；"
+            f"或用 --standard KEY 有意按其他类型的标准评分。",
+            f"no assessment standard is for school {school.code!r} "
+            f"({kind or 'no kind: set kind under the roster school:'}); nothing was scored. "
+            f"The standards: {has or 'none'}. Add one under plans/standards/ with "
+            f"applies_to.kinds naming the school's kind, or pass --standard KEY to score by "
+            f"another kind's standard on purpose.",
+        )
     )
 
 

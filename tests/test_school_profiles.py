@@ -133,12 +133,17 @@ def test_launching_a_plan_for_a_school_it_is_not_for_is_refused_and_writes_nothi
             by="zhang",
             now=NOW,
         )
-    assert str(caught.value) == (
-        "未启动 / not launched: gaokao_security 只适用于高考考点，学校 demo不是 / "
-        "gaokao_security needs 高考考点 (a gaokao exam site); school 'demo' does not say so. "
-        "(在名册的 school: 中写明 kind/facts 后运行 houqin people import / set kind and facts "
-        "under the roster's school: and run `houqin people import`)"
+    # one text per language (a page shows its reader's), both on the command line
+    assert caught.value.text is not None
+    assert caught.value.text.zh == (
+        "未启动：gaokao_security 只适用于高考考点，学校 demo不是"
+        "（在名册的 school: 中写明 kind/facts 后运行 houqin people import）"
     )
+    assert caught.value.text.en == (
+        "not launched: gaokao_security needs 高考考点 (a gaokao exam site); school 'demo' does "
+        "not say so (set kind and facts under the roster's school: and run `houqin people import`)"
+    )
+    assert str(caught.value) == f"{caught.value.text.zh} / {caught.value.text.en}"
     assert session.scalar(select(func.count()).select_from(PlanRun)) == 0
     with pytest.raises(
         NotApplicable, match="只适用于小学、九年一贯制、十二年一贯制，学校 demo是初中"
@@ -254,7 +259,8 @@ def test_the_standard_is_chosen_by_the_schools_kind_and_none_is_forced_on_a_midd
     with pytest.raises(NoStandard) as caught:
         standard_for(School(code="demo", name="示范中学", kind="complete", facts=[]))
     message = str(caught.value)
-    assert message.startswith("学校 demo 是完全中学，没有适用的考核标准，未评分 / ")
+    assert message.startswith("学校 demo 是完全中学，没有适用的考核标准，未评分。")
+    assert "no assessment standard is for school 'demo'" in message
     assert "primary_school (小学、九年一贯制、十二年一贯制)" in message
     assert "--standard KEY" in message
     with pytest.raises(NoStandard, match="未写明学校类型"):
