@@ -129,15 +129,7 @@ def tick(
         )
     late = now > item.due_at
     _change(session, item, status="done", completed_by_id=by.id, completed_at=now, late=late)
-    evidence: list[Evidence] = []
-    if note is not None:
-        evidence.append(Evidence(kind="note", note=note))
-    if number is not None:
-        evidence.append(Evidence(kind="number", number=float(number)))
-    evidence += [Evidence(kind="photo", path=path) for path in paths]
-    for row in evidence:
-        row.item_id, row.actor, row.created_at = item.id, by.code, now
-        session.add(row)
+    add_evidence(session, item, by, now, note=note, number=number, paths=paths)
     where = {"school_id": item.school_id, "run_id": item.run_id, "item_id": item.id}
     first = paths[0] if paths else None
     audit.record(
@@ -156,6 +148,29 @@ def tick(
             session, actor=by.code, action="item.photos", at=now, **where, photos=paths[1:]
         )
     return "done (late)" if late else "done"
+
+
+def add_evidence(
+    session: Session,
+    item: Item,
+    by: Person,
+    now: datetime,
+    *,
+    note: str | None,
+    number: float | None,
+    paths: Sequence[str],
+) -> int:
+    """One evidence row for the note, the number and each stored photo; returns how many."""
+    rows: list[Evidence] = []
+    if note is not None:
+        rows.append(Evidence(kind="note", note=note))
+    if number is not None:
+        rows.append(Evidence(kind="number", number=float(number)))
+    rows += [Evidence(kind="photo", path=path) for path in paths]
+    for row in rows:
+        row.item_id, row.actor, row.created_at = item.id, by.code, now
+        session.add(row)
+    return len(rows)
 
 
 EVIDENCE_NEEDED = {

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from houqin import audit
 from houqin.errors import UserError
-from houqin.models import Evidence, Item, Person, Submission
+from houqin.items import add_evidence
+from houqin.models import Item, Person, Submission
 
 CLIENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _CLAIM = text(
@@ -89,15 +90,7 @@ def keep_evidence(
     """Attach evidence a person gathered to an item their submission could no longer change
     (reassigned, done, waived, link expired): the item stays as it is, nothing is lost, and the
     audit trail says why (``item.handover``). Returns the number of evidence rows."""
-    rows: list[Evidence] = []
-    if note is not None:
-        rows.append(Evidence(kind="note", note=note))
-    if number is not None:
-        rows.append(Evidence(kind="number", number=float(number)))
-    rows += [Evidence(kind="photo", path=path) for path in photos]
-    for row in rows:
-        row.item_id, row.actor, row.created_at = item.id, by.code, now
-        session.add(row)
+    kept = add_evidence(session, item, by, now, note=note, number=number, paths=photos)
     audit.record(
         session,
         actor=by.code,
@@ -113,4 +106,4 @@ def keep_evidence(
         number=number,
         photos=list(photos),
     )
-    return len(rows)
+    return kept
