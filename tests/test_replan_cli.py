@@ -95,6 +95,9 @@ def test_check_counts_notice_lists_and_replan_applies_once(
     assert "0 of 44 open items re-planned" in out
     assert main(["replan", "--school", "dmeo"]) == 2
     assert "no school 'dmeo'" in capsys.readouterr().err
+    for period, problem in (("2027", "expected a school year"), ("2026-2027/3", "/1 or /2")):
+        assert main(["replan", "--period", period]) == 2
+        assert problem in capsys.readouterr().err
     assert counts(database_url) == (0, 44)
     assert "0 of 44 open items would move" in run(capsys, "calendar", "check")
 

@@ -9,6 +9,7 @@ import click
 from houqin.bilingual import pick
 from houqin.cli.context import Ctx, by_option, pass_ctx, today_option
 from houqin.people import get_school
+from houqin.periods import parse_period
 from houqin.replan import Move, ReplanReport, replan
 from houqin.sources import load_calendars
 from notifications.render import format_deadline
@@ -30,6 +31,11 @@ def replan_command(
     today: datetime | None,
 ) -> None:
     """Re-plan open items after a calendar change (new deadlines, 暂定 cleared, owners told)."""
+    if period is not None:  # a mistyped period is an error too
+        year, _, term = period.partition("/")
+        parse_period(year)
+        if term not in ("", "1", "2"):
+            raise click.BadParameter(f"{period!r}: the term is /1 or /2", param_hint="--period")
     with c.unit() as s:
         if school is not None:
             get_school(s, school)  # a mistyped code is an error, not "nothing to move"
