@@ -2,9 +2,11 @@
 
 A Prefect server runs as under `make up` (its start is not timed); each launch is a new process
 for a school not yet launched, so every run does the whole job: start Python, check the
-ledger and the plan, run the launch flow on the server, print. Two baselines from the same run:
-`python -c "import prefect"`, the floor any command that runs a flow pays, and a launch the
-ledger answers "already launched" without a flow run.
+ledger and the plan, record the run on the server, write the plan run and its items, print.
+The baseline, from the same run: the same command for a school already launched, which the
+ledger answers without a run (start, imports, the checks). `python -c "import prefect"` is
+timed too: what the launch paid when it ran as a flow in-process, and no longer does
+(flows/recorded_run.py).
 """
 
 from __future__ import annotations
@@ -99,20 +101,20 @@ def _wait_for(api: str, seconds: float = 120) -> None:
 
 def report(t: Timings, sec: Section) -> None:
     median = statistics.median(t.launches)
-    floor = statistics.median(t.import_prefect)
+    already = statistics.median(t.already)
     sec.add(
         f"`houqin launch` with the system up, median of {len(t.launches)} (a new school each)",
         median,
         "s",
-        baseline=f"`python -c 'import prefect'`: {floor:.2f} s",
-        ratio=median / floor,
+        baseline=f"the same command, already launched (no run): {already:.2f} s",
+        ratio=median / already,
         target="< 3 s",
         met=median < 3.0,
     )
     sec.notes.append(
-        "Each launch: " + ", ".join(f"{s:.2f}" for s in t.launches) + " s. Answered by the "
-        f"ledger without a flow run (already launched): median {statistics.median(t.already):.2f}"
-        " s."
+        "Each launch: " + ", ".join(f"{s:.2f}" for s in t.launches) + " s. "
+        f'`python -c "import prefect"`: median {statistics.median(t.import_prefect):.2f} s, '
+        "which the launch does not pay (its run is recorded through Prefect's REST API)."
     )
 
 

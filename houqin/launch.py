@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pendulum
 from sqlalchemy import func, insert, select
@@ -222,7 +223,8 @@ def launch(
             session.flush()
     except IntegrityError:
         winner = _find_run(session, template.key, school.id, str(parsed))
-        assert winner is not None
+        if winner is None:  # not the concurrent launch: the database refused for its own reason
+            raise
         return _already(session, winner, template)
 
     phases = {p.key: p for p in template.phases}
@@ -289,6 +291,24 @@ def launch(
         len(rows),
         f"launched {template.key} for {school.code} {parsed}: {len(rows)} items{note}",
     )
+
+
+def announcement(result: LaunchResult, template: PlanTemplate, school: str) -> dict[str, Any]:
+    """The event announcing a new plan run in Prefect's feed, as ``emit_event`` takes it (the
+    launch flow's task and the terminal's recorded run send the same one)."""
+    return {
+        "event": "houqin.plan.launched",
+        "resource": {"prefect.resource.id": f"houqin.plan-run.{result.run.id}"},
+        "related": [
+            {"prefect.resource.id": f"houqin.school.{school}", "prefect.resource.role": "school"},
+            {"prefect.resource.id": f"houqin.plan.{template.key}", "prefect.resource.role": "plan"},
+        ],
+        "payload": {
+            "period": result.run.period,
+            "items": result.items,
+            "version": template.version,
+        },
+    }
 
 
 def _find_run(session: Session, key: str, school_id: int, period: str) -> PlanRun | None:

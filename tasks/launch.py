@@ -11,7 +11,7 @@ from prefect.events import emit_event
 
 from houqin.db import transaction
 from houqin.errors import UserError
-from houqin.launch import launch
+from houqin.launch import announcement, launch
 from houqin.people import get_school
 from houqin.settings import get_settings
 from houqin.sources import get_plan, load_calendars
@@ -67,26 +67,13 @@ def launch_school(
                     flow_run_id=flow_run_id,
                 )
                 run_id, run_period = result.run.id, result.run.period
+                event = announcement(result, plan, school)
         except UserError as exc:
             errors.append(f"{template} {period}: {exc}")
             continue
         get_run_logger().info("%s: %s", school, result.message)
         if result.created:
-            emit_event(
-                event="houqin.plan.launched",
-                resource={"prefect.resource.id": f"houqin.plan-run.{run_id}"},
-                related=[
-                    {
-                        "prefect.resource.id": f"houqin.school.{school}",
-                        "prefect.resource.role": "school",
-                    },
-                    {
-                        "prefect.resource.id": f"houqin.plan.{template}",
-                        "prefect.resource.role": "plan",
-                    },
-                ],  # fmt: skip
-                payload={"period": run_period, "items": result.items, "version": plan.version},
-            )
+            emit_event(**event)
         results[f"{template} {run_period}"] = {
             "run_id": run_id,
             "created": result.created,

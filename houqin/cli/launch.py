@@ -7,10 +7,13 @@ from datetime import datetime
 
 import click
 
+from flows.recorded_run import NotRecorded, RecordedRun, needs_credentials
+from houqin import launch as launching
 from houqin.cli.context import Ctx, by_option, pass_ctx, today_option
 from houqin.cli.plans import preview
-from houqin.launch import check_launch
+from houqin.errors import SetupError, UserError
 from houqin.people import get_school
+from houqin.prefect_env import Orchestrator
 from houqin.schedules import due_launches
 from houqin.sources import get_plan, load_calendars, load_plans
 
@@ -57,7 +60,7 @@ def launch(
     # Everything a launch needs is checked here, before a flow run starts: a mistake is one
     # message, not a failed run's traceback; a plan already launched needs no run at all.
     with c.unit() as s:
-        already = check_launch(
+        already = launching.check_launch(
             s,
             template=get_plan(c.settings, template),
             school=get_school(s, school),
@@ -68,6 +71,9 @@ def launch(
         click.echo(already.message)
         return
     where = c.orchestrator()
+    if where.api_url and not needs_credentials():
+        _launch_recorded(c, where.api_url, template, school, period, by, today)
+        return
     from flows.launch_plan import run_launch_plan  # deliberate: imports Prefect, to run a flow
 
     state = run_launch_plan(
@@ -80,6 +86,63 @@ def launch(
     result = state.result()
     click.echo(result["message"])
     click.echo(where.describe(state.state_details.flow_run_id))
+
+
+def _launch_recorded(
+    c: Ctx, api_url: str, template: str, school: str, period: str, by: str, today: datetime | None
+) -> None:
+    """The launch done in this process and recorded on the server as a run of the
+    ``launch-plan`` flow, without importing Prefect (flows/recorded_run.py says why)."""
+    plan = get_plan(c.settings, template)
+    try:
+        run = RecordedRun.start(
+            api_url,
+            flow="launch-plan",
+            name=f"launch {template} · {school} · {period}",
+            parameters={
+                "template": template,
+                "period": period,
+                "school": school,
+                "launched_by": by,
+                "today": today.date().isoformat() if today else None,
+            },
+            tags=["houqin", "plan", f"plan:{template}"],
+        )
+    except NotRecorded as exc:
+        raise NotRecorded(f"{exc}; nothing launched") from exc
+    where = Orchestrator(api_url, "").describe(run.id)
+    try:
+        with c.unit() as s:
+            result = launching.launch(
+                s,
+                template=plan,
+                school=get_school(s, school),
+                period=period,
+                book=load_calendars(c.settings),
+                by=by,
+                now=c.now(today, "08:00"),
+                flow_run_id=run.id,
+            )
+            event = launching.announcement(result, plan, school)
+    except Exception as exc:  # nothing was written; the run says why, with the traceback
+        try:
+            run.fail(exc)
+        except NotRecorded as lost:
+            click.echo(f"houqin: {lost}", err=True)
+        click.echo(where, err=True)
+        if isinstance(exc, UserError):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""  # a database error's SQL follows
+        raise SetupError(f"nothing launched: {type(exc).__name__}: {first}") from exc
+    click.echo(result.message)
+    try:
+        run.log(f"{school}: {result.message}")
+        if result.created:
+            run.event(**event)
+        run.complete(result.message)
+    except NotRecorded as exc:  # the launch stands; only its record is incomplete
+        click.echo(f"houqin: launched, but {exc}; the run may still show Running", err=True)
+    click.echo(where)
 
 
 def _launch_due(c: Ctx, by: str, show: bool, today: datetime | None) -> None:
