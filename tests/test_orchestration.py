@@ -111,7 +111,7 @@ http_receiver = loopback.http_receiver
 
 
 @PREFECT_CLIENT_LEAK
-def test_a_failed_run_is_posted_to_the_alert_webhook_by_the_automation(
+def test_a_failed_run_engines_or_recorded_is_posted_to_the_alert_webhook_by_the_automation(
     prefect_harness: None, async_flow_runs: None, database_url: str, http_receiver
 ) -> None:
     import time
@@ -136,6 +136,29 @@ def test_a_failed_run_is_posted_to_the_alert_webhook_by_the_automation(
     text = http_receiver.requests[0].json()["text"]
     assert "Houqin: launch-plan run 'launch safety_month · demo · 2030-2031' failed" in text
     assert "launch safety_month 2030-2031 failed for 1: demo: " in text
+
+    # a run the terminal records through the REST API (flows/recorded_run.py) alerts the same way
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.recorded_run import RecordedRun
+
+    recorded = RecordedRun.start(
+        str(PREFECT_API_URL.value()),
+        flow="launch-plan",
+        name="launch routine_duties · demo · 2026-2027",
+        parameters={"template": "routine_duties"},
+        tags=["houqin"],
+    )
+    recorded.fail(RuntimeError("disk full (test)"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(
+        "routine_duties" in r.json()["text"] for r in http_receiver.requests
+    ):
+        time.sleep(0.2)
+    texts = [r.json()["text"] for r in http_receiver.requests]
+    alert = next(t for t in texts if "routine_duties" in t)
+    assert "launch-plan run 'launch routine_duties · demo · 2026-2027' failed" in alert
+    assert "RuntimeError: disk full (test)" in alert
 
 
 def test_a_sweep_that_could_send_nothing_ends_failed_and_says_why(
