@@ -4,6 +4,13 @@ The ``YYYY-YYYY.yaml`` files beside this module are the data a logistics head ed
 """
 
 from .school_year import SchoolYear
-from .workdays import DEFAULT_DIR, CalendarBook, CalendarIssue, load_book
+from .workdays import DEFAULT_DIR, CalendarBook, CalendarIssue, book_stamp, load_book
 
-__all__ = ["DEFAULT_DIR", "CalendarBook", "CalendarIssue", "SchoolYear", "load_book"]
+__all__ = [
+    "DEFAULT_DIR",
+    "CalendarBook",
+    "CalendarIssue",
+    "SchoolYear",
+    "book_stamp",
+    "load_book",
+]

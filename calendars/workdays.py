@@ -322,6 +322,22 @@ def load_book(directory: Path | None = None) -> CalendarBook:
     return CalendarBook(years, directory)
 
 
+def book_stamp(directory: Path | None = None) -> tuple[tuple[str, int, int, int], ...]:
+    """What changes when a calendar file is added, removed or rewritten (name, inode, size,
+    modification time): a few ``stat`` calls, cheap enough to check before each use of a book
+    kept in memory (the web's workers), so a notice entered elsewhere is seen at once."""
+    directory = DEFAULT_DIR if directory is None else Path(directory)
+    stamp = []
+    for path in sorted(directory.glob("*.yaml")):
+        if FILE_NAME.match(path.name):
+            try:
+                st = path.stat()
+            except OSError:  # removed meanwhile: the stamp differs anyway
+                continue
+            stamp.append((path.name, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
+
+
 def _cross_file_problems(years: list[SchoolYear]) -> list[Problem]:
     """Arrangements the library already covers, or given twice, and overrides that disagree."""
     problems: list[Problem] = []

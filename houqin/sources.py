@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calendars import CalendarBook, load_book
+from calendars import CalendarBook, book_stamp, load_book
 from houqin.errors import NotFound
 from houqin.plan_specs import PlanTemplate
 from houqin.plan_templates import builtin_plans_dir, load_templates
@@ -26,3 +26,8 @@ def get_plan(settings: Settings, key: str) -> PlanTemplate:
 
 def load_calendars(settings: Settings) -> CalendarBook:
     return load_book(settings.calendar_dir)
+
+
+def calendars_stamp(settings: Settings) -> object:
+    """Changes whenever the files ``load_calendars`` reads change (calendars/workdays.py)."""
+    return book_stamp(settings.calendar_dir)

@@ -24,16 +24,15 @@ def days_late(due_at: datetime, at: datetime) -> int:
     return math.ceil(seconds / 86400) if seconds > 0 else 0
 
 
+# The most started days late each bucket holds; later than the last is "gt30". The digest, the
+# completion report and the web review all count by these (one set of buckets, one rule).
+LIMITS = (("le1", 1), ("d2_3", 3), ("d4_7", 7), ("d8_30", 30))
+
+
 def bucket(days: int) -> str:
     if days <= 0:
         return "on_time"
-    if days <= 1:
-        return "le1"
-    if days <= 3:
-        return "d2_3"
-    if days <= 7:
-        return "d4_7"
-    return "d8_30" if days <= 30 else "gt30"
+    return next((key for key, most in LIMITS if days <= most), "gt30")
 
 
 def empty_buckets(with_on_time: bool = True) -> dict[str, int]:

@@ -21,21 +21,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from houqin.bilingual import Bilingual, pick
+from houqin.bilingual import pick
 from houqin.errors import NotFound, UserError
 from houqin.models import DigestRun, Item, Person, PlanRun, PlanTemplateVersion, School
-from houqin.reports.lateness import bucket, days_late, empty_buckets
+from houqin.reports.lateness import (
+    BUCKET_LABELS,
+    BUCKETS,
+    LIMITS,
+    bucket,
+    days_late,
+    empty_buckets,
+)
 
 YIELD_PER = 500
 TOP_PLANS = 3
 CHUNK = 500  # ids per IN (...) when looking up resolved items
-AGES = (  # the review's tally by age: (whole days overdue below which, label)
-    (1, Bilingual("1 天内", "under 1 day")),
-    (3, Bilingual("1–3 天", "1–3 days")),
-    (7, Bilingual("4–7 天", "4–7 days")),
-    (30, Bilingual("8–30 天", "8–30 days")),
-    (10**6, Bilingual("30 天以上", "over 30 days")),
-)
+AGES = BUCKETS[1:]  # the review's tally by age: the digest's buckets, past the deadline only
 
 
 @dataclass(frozen=True, order=True)
@@ -239,9 +240,14 @@ def _resolved(session: Session, ids: list[int]) -> list[Resolved]:
 # -- the web's overdue review --------------------------------------------------------------------
 
 
-def age_bucket(days: int, lang: str) -> str:
-    """The review's age label of an item ``days`` whole days overdue."""
-    return next(label for bound, label in AGES if days < bound).label(lang)
+def age_label(n: int, lang: str) -> str:
+    """The label of the review's ``n``-th age, as the digest labels the same bucket."""
+    return BUCKET_LABELS[AGES[n]].label(lang)
+
+
+def _late_by_at_most(days: int, now: datetime) -> ColumnElement[bool]:
+    """``days_late(due_at, now) <= days``, in SQL: started days, so exactly 24 hours is 1."""
+    return Item.due_at >= now - timedelta(days=days)
 
 
 @dataclass(frozen=True)
@@ -265,10 +271,10 @@ class ReviewFilter:
         if self.phase:
             out.append(Item.phase_zh == self.phase)
         if self.age is not None and 0 <= self.age < len(AGES):
-            if self.age < len(AGES) - 1:
-                out.append(Item.due_at > now - timedelta(days=AGES[self.age][0]))
+            if self.age < len(LIMITS):
+                out.append(_late_by_at_most(LIMITS[self.age][1], now))
             if self.age > 0:
-                out.append(Item.due_at <= now - timedelta(days=AGES[self.age - 1][0]))
+                out.append(~_late_by_at_most(LIMITS[self.age - 1][1], now))
         if self.school:
             out.append(Item.school_id.in_(select(School.id).where(School.code == self.school)))
         return out
@@ -343,15 +349,11 @@ def overdue_groups(
     count("plan", lambda zh, en: pick(zh, en, lang), *titles, PlanRun.template_key)
     count("phase", lambda zh, en: pick(zh, en, lang), Item.phase_zh, Item.phase_en, Item.phase_zh)
     count("school", lambda name: name, School.name, School.code)
-    # age in whole days < bound  <=>  due_at > now - bound days
     bucket = case(
-        *[
-            (Item.due_at > now - timedelta(days=bound), n)
-            for n, (bound, _) in enumerate(AGES[:-1])  # the last is open-ended: the else
-        ],
-        else_=len(AGES) - 1,
+        *[(_late_by_at_most(most, now), n) for n, (_, most) in enumerate(LIMITS)],
+        else_=len(LIMITS),  # later than every limit: the last age
     )
-    count("age", lambda n: AGES[n][1].label(lang), bucket, bucket)
+    count("age", lambda n: age_label(n, lang), bucket, bucket)
     return groups, values
 
 

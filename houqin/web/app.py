@@ -25,7 +25,7 @@ from houqin.db import make_engine
 from houqin.plan_specs import PlanTemplate
 from houqin.secret_key import signing_key
 from houqin.settings import Settings, get_settings
-from houqin.sources import load_calendars, load_plans
+from houqin.sources import calendars_stamp, load_calendars, load_plans
 from houqin.web import (
     board,
     error_pages,
@@ -49,13 +49,16 @@ STATIC = Path(__file__).parent / "static"
 
 
 class Sources:
-    """Plan templates and calendars, read on first use and kept: they change with a deploy."""
+    """Plan templates (read on first use and kept: they change with a deploy) and calendars
+    (read again whenever their files change: a notice entered in another worker process or by
+    `houqin calendar notice` is seen by the next request, not after a restart)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
         self._plans: dict[str, PlanTemplate] | None = None
         self._book: CalendarBook | None = None
+        self._stamp: object = None
 
     def plans(self) -> dict[str, PlanTemplate]:
         with self._lock:
@@ -64,15 +67,13 @@ class Sources:
             return self._plans
 
     def book(self) -> CalendarBook:
+        """The calendars as the files are now; a file that does not load is refused here, as
+        by every command, until it is mended (the stamp is kept only for a book that loaded)."""
+        stamp = calendars_stamp(self.settings)
         with self._lock:
-            if self._book is None:
+            if self._book is None or stamp != self._stamp:
                 self._book = load_calendars(self.settings)
-            return self._book
-
-    def reload_book(self) -> CalendarBook:
-        """The calendars read again: after the web UI wrote a notice into them."""
-        with self._lock:
-            self._book = load_calendars(self.settings)
+                self._stamp = stamp
             return self._book
 
 

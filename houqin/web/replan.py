@@ -102,7 +102,7 @@ def notice_confirm(request: Request, viewer: User, form: Form, session: DB, now:
     school = managed_school(session, viewer)
     _, notice = _notice(form)
     _entered(_book(request), notice, write=True)
-    book = request.app.state.sources.reload_book()
+    book = _book(request)  # read again: the file it wrote has a new stamp
     report = replan(session, book=book, now=now, school=school.code, apply=True, by=viewer.actor)
     return RedirectResponse(f"/replan?entered={notice.year}&moved={len(report.moves)}", 303)
 

@@ -20,9 +20,11 @@ from houqin.bilingual import pick
 from houqin.clock import as_local
 from houqin.models import School
 from houqin.plan_runs import counts_by_run, first_launch, runs_of
+from houqin.reports.lateness import days_late
 from houqin.reports.overdue import (
     AGES,
     ReviewFilter,
+    age_label,
     completion_series,
     count_overdue,
     oldest_overdue,
@@ -92,12 +94,12 @@ def review(
         filters=chosen_filters,
         filter_link=lambda key, value: _link(school, {key: value}),
         clear_link=_link(school, {}),
-        age_values={age.label(lang): str(n) for n, (_, age) in enumerate(AGES)},
+        age_values={age_label(n, lang): str(n) for n in range(len(AGES))},
         overdue=overdue,
-        ages={item.id: (now - item.due_at).days for item in overdue},
+        ages={item.id: days_late(item.due_at, now) for item in overdue},
         groups=groups,
         group_limit=GROUP_LIMIT,
-        age_order=[a for a in (age.label(lang) for _, age in AGES) if a in groups["age"]],
+        age_order=[a for a in (age_label(n, lang) for n in range(len(AGES))) if a in groups["age"]],
         schools=schools,
         school=school,
         chart=completion_chart(session, ids, now, tz, lang, days),

@@ -13,6 +13,8 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
 from calendars import DEFAULT_DIR, load_book
+from calendars.entry import apply_notice
+from calendars.notice import parse_notice
 from houqin.launch import launch
 from houqin.models import AuditEvent, Item, RoleBinding, School
 from houqin.plan_templates import load_builtin_templates
@@ -102,6 +104,21 @@ def test_head_pastes_the_notice_previews_days_and_moves_then_confirms(
         )
         events = s.scalars(select(AuditEvent).where(AuditEvent.action == "item.replanned")).all()
         assert len(events) == 44 and {e.actor for e in events} == {"zhang"}
+
+
+def test_a_notice_entered_by_another_process_is_seen_by_the_running_web_ui_at_once(
+    live: Live, gaokao: tuple[Path, int]
+) -> None:
+    """Another worker, or `houqin calendar notice` at the terminal, writes the calendar file:
+    this process's next page reads it, without a restart."""
+    directory, _ = gaokao
+    warning = "本校有 44 项未完成事项的截止日期需要调整"
+    with logged_in(live, "zhang") as client:
+        assert warning not in client.get("/replan").text  # the calendars read, nothing to move
+
+        apply_notice(load_book(directory), parse_notice(NOTICE_2027))  # as the other process
+
+        assert warning in client.get("/replan").text
 
 
 def test_only_the_logistics_head_sees_or_posts_it_and_never_without_csrf(

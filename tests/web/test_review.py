@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from houqin.items import tick
-from houqin.reports.overdue import age_bucket, completion_series
+from houqin.reports import overdue
+from houqin.reports.lateness import BUCKET_LABELS, days_late
+from houqin.reports.overdue import completion_series
 from houqin.web import review
 from houqin.web.chart import Series, line_chart
 from tests.factories import NOW, make_item, make_person, make_run, make_school
@@ -78,13 +80,38 @@ def test_completion_over_time_counts_items_due_and_done_per_day(session: Session
     assert done == [0, 0, 1, 1, 1]
 
 
-def test_ages_fall_into_buckets() -> None:
-    assert [age_bucket(d, "zh-CN") for d in (0, 2, 5, 9, 40)] == [
-        "1 天内",
-        "1–3 天",
-        "4–7 天",
-        "8–30 天",
-        "30 天以上",
+def test_the_review_counts_ages_as_the_digest_does_at_every_boundary(session: Session) -> None:
+    """One rule for "how late" (reports/lateness.py): started days, so exactly 24 hours is
+    "≤1天" and 25 hours "2–3天", in the review's tally, its filters, its list and the digest."""
+    school = make_school(session, "ages")
+    li = make_person(session, school, "li")
+    run = make_run(session, school)
+    hours = [2, 24, 25, 72, 73, 168, 169, 720, 721]
+    items = {
+        h: make_item(session, run, li, due=NOW - timedelta(hours=h), key=f"h{h}") for h in hours
+    }
+    digest = overdue.build(session, scope="school:ages", now=NOW)
+    groups, values = overdue.overdue_groups(
+        session, [school.id], NOW, "zh-CN", several_schools=False
+    )
+
+    expected = {"≤1天": 2, "2–3天": 2, "4–7天": 2, "8–30天": 2, ">30天": 1}
+    assert dict(groups["age"]) == expected
+    assert {BUCKET_LABELS[k].zh: n for k, n in digest.by_age.items() if n} == expected
+    listed = {}
+    for label, value in values["age"].items():
+        only = overdue.ReviewFilter(age=int(value))
+        rows = overdue.oldest_overdue(session, [school.id], NOW, 50, only)
+        listed[label] = sorted(days_late(i.due_at, NOW) for i in rows)
+    assert listed == {
+        "≤1天": [1, 1],
+        "2–3天": [2, 3],
+        "4–7天": [4, 7],
+        "8–30天": [8, 30],
+        ">30天": [31],
+    }
+    assert sorted(line.days_overdue for line in digest.lines) == [
+        days_late(items[h].due_at, NOW) for h in hours
     ]
 
 
