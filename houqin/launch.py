@@ -227,6 +227,50 @@ def launch(
             raise
         return _already(session, winner, template)
 
+    written, held = add_items(
+        session, run=run, template=template, school=school, planned=planned, by=by, now=now
+    )
+    audit.record(
+        session,
+        actor=by,
+        action="plan.launch",
+        at=now,
+        school_id=school.id,
+        run_id=run.id,
+        template=template.key,
+        version=template.version,
+        period=str(parsed),
+        items=written,
+        shared={key: item.id for key, item in held.items()},
+        flow_run_id=flow_run_id,
+    )
+    calendar_state.baseline(session, book, now)  # what a later re-plan compares with
+    provisional = sum(p.due_provisional for p in planned)
+    note = f"; {provisional} deadlines provisional (日期暂定)" if provisional else ""
+    if held:
+        note += f"; {len(held)} shared with plans launched before (共用已有事项)"
+    return LaunchResult(
+        run,
+        True,
+        written,
+        f"launched {template.key} for {school.code} {parsed}: {written} items{note}",
+    )
+
+
+def add_items(
+    session: Session,
+    *,
+    run: PlanRun,
+    template: PlanTemplate,
+    school: School,
+    planned: list[PlannedItem],
+    by: str,
+    now: datetime,
+) -> tuple[int, dict[str, Item]]:
+    """``planned`` written as items of ``run``, in one batch; a shared task another plan already
+    holds is joined instead (houqin/shared_tasks.py). Returns how many items were written and
+    the items joined, by key. Launching uses it, and re-planning for an occurrence the calendar
+    adds (houqin/replan.py)."""
     phases = {p.key: p for p in template.phases}
     specs = {s.key: s for s in template.items}
     rows = []
@@ -266,31 +310,7 @@ def launch(
         # one batched INSERT, not a statement per item (nulls rendered: rows without a shared
         # key must not split the batch)
         session.execute(insert(Item).execution_options(render_nulls=True), rows)
-    audit.record(
-        session,
-        actor=by,
-        action="plan.launch",
-        at=now,
-        school_id=school.id,
-        run_id=run.id,
-        template=template.key,
-        version=template.version,
-        period=str(parsed),
-        items=len(rows),
-        shared={key: item.id for key, item in held.items()},
-        flow_run_id=flow_run_id,
-    )
-    calendar_state.baseline(session, book, now)  # what a later re-plan compares with
-    provisional = sum(p.due_provisional for p in planned)
-    note = f"; {provisional} deadlines provisional (日期暂定)" if provisional else ""
-    if held:
-        note += f"; {len(held)} shared with plans launched before (共用已有事项)"
-    return LaunchResult(
-        run,
-        True,
-        len(rows),
-        f"launched {template.key} for {school.code} {parsed}: {len(rows)} items{note}",
-    )
+    return len(rows), held
 
 
 def announcement(result: LaunchResult, template: PlanTemplate, school: str) -> dict[str, Any]:

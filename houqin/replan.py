@@ -8,6 +8,11 @@ Applying it updates the item, writes one ``item.replanned`` audit event, withdra
 still waiting for the old deadline (the sweep plans them again for the new one) and queues one
 ``moved`` line for the owner, told in their next message. Done and waived items are never
 touched; a second run finds nothing to move.
+
+An occurrence the calendar now has and the run lacks (高考 a day longer: that day's duties; a
+term a week longer: that week's) is added as launching would add it, with an ``item.added``
+audit event naming the calendar field; its owner is reminded by the sweep as for any item. An
+occurrence the calendar no longer has is listed, not removed: a person decides.
 """
 
 from __future__ import annotations
@@ -16,21 +21,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import String, Table, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calendars import CalendarBook
 from houqin import calendar_state, school_settings
 from houqin.due_rules import DueRule
 from houqin.errors import UserError
-from houqin.launch import PlannedItem, plan_items
+from houqin.launch import PlannedItem, add_items, plan_items
 from houqin.models import AuditEvent, Item, ItemShare, Outbox, Person, PlanRun, School
 from houqin.periods import parse_period
-from houqin.plan_specs import PlanTemplate
+from houqin.plan_specs import ItemSpec, PlanTemplate
 from houqin.plan_templates import template_from_dict
+from houqin.recurrence import series_key
 from houqin.school_settings import SchoolSettingsError
 
 ACTION = "item.replanned"
+ADDED = "item.added"
 MOVED = "moved"  # outbox kind prefix: "moved:YYYY-MM-DD", the deadline the owner last knew
 
 # anchor event -> where a school-year file holds it
@@ -70,15 +78,31 @@ class Move:
     new_provisional: bool
     causes: tuple[str, ...]
     revision: int
+    # an occurrence's title names its date (（第1天 6月7日）): the new one when it moved, else None
+    new_title: tuple[str, str | None] | None = None
 
     @property
     def moved(self) -> bool:
         return self.old_at != self.new_at
 
 
+@dataclass(frozen=True)
+class Addition:
+    """An occurrence the calendar now has and the run lacks, as launching would plan it."""
+
+    run_id: int
+    school_id: int
+    school: str
+    plan: str
+    period: str
+    planned: PlannedItem
+    causes: tuple[str, ...]
+
+
 @dataclass
 class ReplanReport:
     moves: list[Move] = field(default_factory=list)
+    added: list[Addition] = field(default_factory=list)  # occurrences to add (added, applied)
     checked: int = 0  # open items compared
     applied: bool = False
     withdrawn: int = 0  # reminders waiting for an old deadline, withdrawn
@@ -115,6 +139,7 @@ def replan(
             )
     if apply:
         _apply(session, report.moves, now=now, by=by, report=report)
+        _add(session, report.added, templates, now=now, by=by, report=report)
         if school is None and period is None:  # every run follows these files now
             calendar_state.remember(session, book, now)
     return report
@@ -200,9 +225,69 @@ def _run_moves(
                 new_provisional=p.due_provisional,
                 causes=tuple(causes),
                 revision=item.revision,
+                new_title=_new_title(item, p),
             )
         )
+    report.added += _additions(session, run, template, planned, book, before)
     return moves
+
+
+def _new_title(item: Item, p: PlannedItem) -> tuple[str, str | None] | None:
+    """An occurrence's title as planned now, when its date in it changed (its own item only:
+    a shared one keeps the title it was made with)."""
+    title = (p.title_zh, p.title_en)
+    mine = "@" in item.key and item.shared is None and p.key == item.key
+    return title if mine and title != (item.title_zh, item.title_en) else None
+
+
+def _additions(
+    session: Session,
+    run: PlanRun,
+    template: PlanTemplate,
+    planned: dict[str, PlannedItem],
+    book: CalendarBook,
+    before: CalendarBook | None,
+) -> list[Addition]:
+    """Occurrences of the run's recurring tasks that the calendar now plans and the run has no
+    item (nor a shared claim) for. Only occurrences of a series the run already has: a task the
+    run never had is not the calendar's doing."""
+    have = set(session.scalars(select(Item.key).where(Item.run_id == run.id)))
+    have |= set(session.scalars(select(ItemShare.key).where(ItemShare.run_id == run.id)))
+    series = {series_key(k) for k in have if "@" in k}
+    specs = {s.key: s for s in template.items}
+    parsed = parse_period(run.period, template.period)
+    return [
+        Addition(
+            run_id=run.id,
+            school_id=run.school_id,
+            school=run.school.code,
+            plan=run.template_key,
+            period=run.period,
+            planned=p,
+            causes=tuple(
+                _span_causes(specs[p.spec_key], before, book, parsed.school_year, parsed.term)
+            ),
+        )
+        for key, p in planned.items()
+        if "@" in key and key not in have and series_key(key) in series
+    ]
+
+
+def _span_causes(
+    spec: ItemSpec, before: CalendarBook | None, after: CalendarBook, year: str, term: int | None
+) -> list[str]:
+    """The calendar fields whose change made a new occurrence, old → new (高考's end, a term's
+    end); else the repeat rule itself, with the file."""
+    name = after.school_year(year).path.replace("\\", "/").rsplit("/", 1)[-1]
+    event = spec.repeat.event if spec.repeat is not None else None
+    causes = []
+    if event is not None and before is not None:
+        for edge in ("start", "end"):
+            anchor = f"{event}.{edge}"
+            old, new = _anchor(before, year, anchor, term), _anchor(after, year, anchor, term)
+            if old != new:
+                causes.append(f"{name} {anchor_field(anchor, term)}: {old} → {new}")
+    return causes or [f"{name}: {spec.repeat}"]
 
 
 def _planned(
@@ -345,6 +430,8 @@ def _apply(
                 "due": m.new_at,
                 "provisional": m.new_provisional,
                 "next": m.revision + 1,
+                "title_zh": m.new_title[0] if m.new_title else None,
+                "title_en": m.new_title[1] if m.new_title else None,
             },
         )
         if changed.rowcount == 1:  # type: ignore[attr-defined]
@@ -376,6 +463,68 @@ def _apply(
     )
     _withdraw_and_tell(session, [m for m in done if m.moved], now=now, report=report)
     session.expire_all()  # items loaded before the UPDATEs read their new deadlines again
+
+
+def _add(
+    session: Session,
+    added: list[Addition],
+    templates: dict[int, PlanTemplate],
+    *,
+    now: datetime,
+    by: str,
+    report: ReplanReport,
+) -> None:
+    """Each run's new occurrences written as launching writes items, each with an
+    ``item.added`` audit event; a run another re-plan added them to meanwhile is named and left."""
+    by_run: dict[int, list[Addition]] = {}
+    for a in added:
+        by_run.setdefault(a.run_id, []).append(a)
+    for run_id, adds in by_run.items():
+        run = session.get_one(PlanRun, run_id)
+        planned = [a.planned for a in adds]
+        try:
+            with session.begin_nested():
+                _, held = add_items(
+                    session,
+                    run=run,
+                    template=templates[run.template_id],
+                    school=run.school,
+                    planned=planned,
+                    by=by,
+                    now=now,
+                )
+        except IntegrityError:
+            report.skipped.append(
+                f"{run.school.code} {run.template_key} {run.period}: occurrences added "
+                "meanwhile; run houqin replan again"
+            )
+            continue
+        found = select(Item.key, Item.id).where(
+            Item.run_id == run_id, Item.key.in_([p.key for p in planned])
+        )
+        ids = dict(session.execute(found).tuples().all())
+        session.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "at": now,
+                    "actor": by,
+                    "action": ADDED,
+                    "school_id": a.school_id,
+                    "run_id": run_id,
+                    "item_id": ids[a.planned.key]
+                    if a.planned.key in ids
+                    else held[a.planned.key].id,
+                    "details": {
+                        "key": a.planned.key,
+                        "due": a.planned.due_at.isoformat(),
+                        "provisional": a.planned.due_provisional,
+                        "cause": list(a.causes),
+                    },
+                }
+                for a in adds
+            ],
+        )
 
 
 def _withdraw_and_tell(
@@ -455,6 +604,8 @@ _MOVE = (
         due_at=bindparam("due"),
         due_provisional=bindparam("provisional"),
         revision=bindparam("next"),
+        title_zh=func.coalesce(bindparam("title_zh", type_=String), _I.c.title_zh),
+        title_en=func.coalesce(bindparam("title_en", type_=String), _I.c.title_en),
     )
 )
 _WITHDRAW = (

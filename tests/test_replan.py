@@ -122,6 +122,11 @@ def test_apply_moves_deadlines_clears_provisional_audits_withdraws_and_tells_onc
     assert len(report.moves) == open_count and report.told == open_count
     session.refresh(three)
     assert local_day(three.due_at) == "2027-06-03" and three.due_provisional is False
+    # an occurrence's title names its day: it follows the date (高考 06-08 … 06-10 now)
+    patrol = next(i for i in launched["items"] if i.key == "gate_duty@day1")
+    session.refresh(patrol)
+    assert "（第1天 6月8日）" in patrol.title_zh and "6月7日" not in patrol.title_zh
+    assert patrol.title_en is None or "08 Jun" in patrol.title_en
     # done and waived items keep their deadlines
     session.refresh(done)
     session.refresh(waived)
@@ -216,3 +221,59 @@ def test_a_launch_after_an_edit_does_not_hide_the_edit_from_the_sweep(
     assert {m.plan for m in report.moves} == {"gaokao_security"}
     session.refresh(launched["three"])
     assert local_day(launched["three"].due_at) == "2027-06-03"
+
+
+def gaokao_ends(directory: Path, was: str, end: str) -> CalendarBook:
+    """高考 ending on ``end`` instead of ``was``, as a head would edit the file."""
+    path = directory / "2026-2027.yaml"
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace(
+        f"gaokao: {{start: 2027-06-07, end: {was}}}", f"gaokao: {{start: 2027-06-07, end: {end}}}"
+    )
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
+    return load_book(directory)
+
+
+def test_an_exam_a_day_longer_adds_that_days_duties_and_a_day_shorter_lists_the_extra(
+    session: Session, launched
+) -> None:
+    run = launched["run"]
+    day3 = sorted(i.key for i in launched["items"] if i.key.endswith("@day3"))
+    assert day3  # the duties repeated on each exam day (06-07 … 06-09)
+    book = gaokao_ends(launched["dir"], "2027-06-09", "2027-06-10")
+
+    preview = replan(session, book=book, now=NOW, apply=False)
+
+    assert sorted(a.planned.key for a in preview.added) == [
+        k.replace("@day3", "@day4") for k in day3
+    ]
+    assert all(
+        a.causes == ("2026-2027.yaml exams.gaokao.end: 2027-06-09 → 2027-06-10",)
+        for a in preview.added
+    )
+    assert {local_day(a.planned.due_at) for a in preview.added} == {"2027-06-10"}
+    assert not session.scalar(select(func.count()).where(Item.key.like("%@day4")))  # preview
+
+    applied = replan(session, book=book, now=NOW, apply=True, by="zhang")
+
+    assert len(applied.added) == len(day3)
+    added = session.scalars(
+        select(Item).where(Item.run_id == run.id, Item.key.like("%@day4")).order_by(Item.key)
+    ).all()
+    assert [i.key for i in added] == [
+        a.planned.key for a in sorted(applied.added, key=lambda a: a.planned.key)
+    ]
+    assert all(i.status == "open" and "第4天 6月10日" in i.title_zh for i in added)
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "item.added")).all()
+    assert sorted(e.item_id for e in events) == sorted(i.id for i in added)
+    assert {e.actor for e in events} == {"zhang"}
+    again = replan(session, book=book, now=NOW, apply=True)
+    assert (again.added, again.moves) == ([], [])  # a second run adds nothing
+
+    # one day shorter than launched: day 3's items are listed for a person, not removed
+    shorter = gaokao_ends(launched["dir"], "2027-06-10", "2027-06-08")
+    listed = replan(session, book=shorter, now=NOW, apply=False)
+    assert listed.added == []
+    not_in_plan = [why for why in listed.skipped if "is not in the plan as launched" in why]
+    assert len(not_in_plan) == 2 * len(day3)  # day 3 and day 4

@@ -80,10 +80,10 @@ def test_check_counts_notice_lists_and_replan_applies_once(
     assert counts(database_url) == (44, 0)  # shown, not applied
 
     out = run(capsys, "calendar", "check")
-    assert "launched items: 44 of 44 open items would move (houqin replan --preview" in out
+    assert "launched items: 44 of 44 open items would move, 0 would be added (houqin replan" in out
 
     out = run(capsys, "replan", "--preview", "--school", "demo")
-    assert "preview: 44 of 44 open items would change; nothing was changed" in out
+    assert "preview: 44 of 44 open items would change, 0 would be added; nothing was changed" in out
     assert counts(database_url) == (44, 0)
 
     out = run(capsys, "--lang", "en", "replan", "--today", "2026-11-30", "--by", "zhang")
@@ -124,3 +124,36 @@ def test_the_sweeps_reminder_task_replans_an_edited_calendar_first(
     assert "reminders withdrawn: their deadline moved with the calendar" in out
     plan_reminders.fn(june1, None)
     assert counts(database_url) == (0, 44)  # once
+
+
+def test_an_exam_a_day_longer_is_checked_previewed_and_added_from_the_terminal(
+    launched: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = launched / "2026-2027.yaml"
+    text = path.read_text(encoding="utf-8")
+    longer = text.replace(
+        "gaokao: {start: 2027-06-07, end: 2027-06-09}",
+        "gaokao: {start: 2027-06-07, end: 2027-06-10}",
+    )
+    assert longer != text
+    path.write_text(longer, encoding="utf-8")
+
+    assert "9 would be added (houqin replan --preview lists them)" in run(
+        capsys, "calendar", "check"
+    )
+    preview = run(capsys, "replan", "--preview")
+    assert (
+        "demo gaokao_security 2026-2027 · 考试日前一晚夜间考场巡查（第4天 6月10日） · 张主任: "
+        "+ 2027-06-10(周四)07:00（暂定） · 原因: 2026-2027.yaml exams.gaokao.end: "
+        "2027-06-09 → 2027-06-10" in preview
+    )
+    assert "将新增 9 项" in preview
+
+    applied = run(capsys, "replan", "--by", "zhang")
+    assert "新增 9 项" in applied and "9 added" in applied
+    engine = make_engine(database_url)
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).where(Item.key.like("%@day4"))) == 9
+        assert s.scalar(select(func.count()).where(AuditEvent.action == "item.added")) == 9
+    engine.dispose()
+    assert "0 would be added" in run(capsys, "replan", "--preview")  # done once

@@ -13,7 +13,7 @@ from calendars import CalendarBook, load_book
 from calendars.entry import NoticeEntry, apply_notice, preview_notice
 from calendars.notice import parse_notice
 from houqin.cli.context import Ctx, pass_ctx
-from houqin.cli.replan import describe
+from houqin.cli.replan import describe, describe_addition
 from houqin.errors import SetupError
 from houqin.replan import replan
 from houqin.text_files import decode
@@ -80,19 +80,22 @@ def _would_move(c: Ctx, book: CalendarBook, *, listed: bool) -> None:
     if listed:
         for move in report.moves:
             click.echo(f"  {describe(move, c.lang)}")
+        for addition in report.added:
+            click.echo(f"  {describe_addition(addition, c.lang)}")
     for why in report.skipped:
         click.echo(f"  skipped: {why}")
-    moved = len(report.moves)
+    moved, added = len(report.moves), len(report.added)
     then = (
         "运行 houqin replan 调整（定时巡检也会自动调整）/ run houqin replan (the sweep also "
         "does it by itself)"
-        if moved
+        if moved or added
         else "无需调整 / nothing to re-plan"
     )
     click.echo(
-        f"已下发事项：{report.checked} 项未完成中 {moved} 项截止日期将调整；{then} / launched "
-        f"items: {moved} of {report.checked} open items would move"
-        + ("" if listed or not moved else " (houqin replan --preview lists them)")
+        f"已下发事项：{report.checked} 项未完成中 {moved} 项截止日期将调整，将新增 {added} 项；"
+        f"{then} / launched items: {moved} of {report.checked} open items would move, "
+        f"{added} would be added"
+        + ("" if listed or not (moved or added) else " (houqin replan --preview lists them)")
     )
 
 

@@ -10,7 +10,7 @@ from houqin.bilingual import pick
 from houqin.cli.context import Ctx, by_option, pass_ctx, today_option
 from houqin.people import get_school
 from houqin.periods import parse_period
-from houqin.replan import Move, ReplanReport, replan
+from houqin.replan import Addition, Move, ReplanReport, replan
 from houqin.sources import load_calendars
 from notifications.render import format_deadline
 
@@ -54,21 +54,36 @@ def replan_command(
 def show(report: ReplanReport, lang: str) -> None:
     for move in report.moves:
         click.echo(describe(move, lang))
+    for addition in report.added:
+        click.echo(describe_addition(addition, lang))
     for why in report.skipped:
         click.echo(f"  skipped: {why}")
-    moved = len(report.moves)
+    moved, added = len(report.moves), len(report.added)
     if not report.applied:
         click.echo(
-            f"预览：{report.checked} 项未完成事项中 {moved} 项将调整，未作任何更改 / preview: "
-            f"{moved} of {report.checked} open items would change; nothing was changed"
+            f"预览：{report.checked} 项未完成事项中 {moved} 项将调整，将新增 {added} 项，"
+            f"未作任何更改 / preview: {moved} of {report.checked} open items would change, "
+            f"{added} would be added; nothing was changed"
         )
     else:
         click.echo(
-            f"已调整 {moved} 项（共检查 {report.checked} 项），撤回 {report.withdrawn} 条旧提醒，"
-            f"通知负责人 {report.told} 条 / {moved} of {report.checked} open items re-planned, "
-            f"{report.withdrawn} reminders for old deadlines withdrawn, {report.told} owners' "
-            "notices queued"
+            f"已调整 {moved} 项（共检查 {report.checked} 项），新增 {added} 项，"
+            f"撤回 {report.withdrawn} 条旧提醒，通知负责人 {report.told} 条 / {moved} of "
+            f"{report.checked} open items re-planned, {added} added, {report.withdrawn} "
+            f"reminders for old deadlines withdrawn, {report.told} owners' notices queued"
         )
+
+
+def describe_addition(addition: Addition, lang: str) -> str:
+    """One line: school, plan, period, title, owner: + the new item's deadline, and the cause."""
+    p = addition.planned
+    mark = pick("（暂定）", " (provisional)", lang) if p.due_provisional else ""
+    return (
+        f"{addition.school} {addition.plan} {addition.period} · "
+        f"{pick(p.title_zh, p.title_en, lang)} · {p.owner.name}: + "
+        f"{format_deadline(p.due_at, lang)}{mark} · {pick('原因', 'cause', lang)}: "
+        f"{'; '.join(addition.causes)}"
+    )
 
 
 def describe(move: Move, lang: str) -> str:

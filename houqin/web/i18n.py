@@ -47,6 +47,7 @@ ACTIONS: dict[str, Bilingual] = {
     "item.reassign": Bilingual("转交", "reassigned"),
     "item.waive": Bilingual("免除", "waived"),
     "item.replanned": Bilingual("按校历调整了截止日期", "moved the deadline with the calendar"),
+    "item.added": Bilingual("按校历新增了此事项", "added with the calendar"),
     "item.photos": Bilingual("上传照片", "added photos"),
     "item.nudge": Bilingual("提醒负责人", "reminded the owner"),
     "item.handover": Bilingual("离线提交未生效，凭证已附上", "offline work kept as evidence"),

@@ -104,7 +104,8 @@ def notice_confirm(request: Request, viewer: User, form: Form, session: DB, now:
     _entered(_book(request), notice, write=True)
     book = _book(request)  # read again: the file it wrote has a new stamp
     report = replan(session, book=book, now=now, school=school.code, apply=True, by=viewer.actor)
-    return RedirectResponse(f"/replan?entered={notice.year}&moved={len(report.moves)}", 303)
+    counts = f"moved={len(report.moves)}&added={len(report.added)}"
+    return RedirectResponse(f"/replan?entered={notice.year}&{counts}", 303)
 
 
 def _entered(book: CalendarBook, notice: Notice, *, write: bool) -> NoticeEntry:

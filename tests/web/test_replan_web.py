@@ -121,6 +121,20 @@ def test_a_notice_entered_by_another_process_is_seen_by_the_running_web_ui_at_on
         assert warning in client.get("/replan").text
 
 
+def test_the_head_sees_the_items_a_longer_exam_will_add(
+    live: Live, gaokao: tuple[Path, int]
+) -> None:
+    directory, _ = gaokao
+    path = directory / "2026-2027.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("end: 2027-06-09}", "end: 2027-06-10}", 1), encoding="utf-8"
+    )  # 高考 a day longer
+    with logged_in(live, "zhang") as client:
+        page = client.get("/replan").text
+    assert "本校有 9 项新的事项（如考试多了一天的值守）尚未添加：下一次定时巡检会自动添加" in page
+
+
 def test_only_the_logistics_head_sees_or_posts_it_and_never_without_csrf(
     live: Live, gaokao: tuple[Path, int]
 ) -> None:
