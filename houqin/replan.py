@@ -251,6 +251,8 @@ def _additions(
     """Occurrences of the run's recurring tasks that the calendar now plans and the run has no
     item (nor a shared claim) for. Only occurrences of a series the run already has: a task the
     run never had is not the calendar's doing."""
+    if not any(spec.repeat is not None for spec in template.items):
+        return []  # no recurring task: nothing the calendar can add (and no query)
     have = set(session.scalars(select(Item.key).where(Item.run_id == run.id)))
     have |= set(session.scalars(select(ItemShare.key).where(ItemShare.run_id == run.id)))
     series = {series_key(k) for k in have if "@" in k}
@@ -498,6 +500,7 @@ def _add(
                 f"{run.school.code} {run.template_key} {run.period}: occurrences added "
                 "meanwhile; run houqin replan again"
             )
+            report.added = [a for a in report.added if a.run_id != run_id]  # not by this run
             continue
         found = select(Item.key, Item.id).where(
             Item.run_id == run_id, Item.key.in_([p.key for p in planned])
