@@ -1,7 +1,7 @@
 """A flow run recorded through Prefect's REST API by the command that does the work.
 
 `houqin launch` at a terminal must answer in seconds, and importing Prefect alone costs 1–2 s
-on the machines measured (docs/benchmark.md, "A command at the terminal"): more than the launch
+on the machines measured (bench/RESULTS.md, section 7): more than the launch
 itself. So with a server up, the command records its run as Prefect's engine would (the flow by
 name, a run named for what it does, Running, its log lines and events, then Completed or
 Failed) in a few HTTP calls, tens of milliseconds, and does the ledger's work itself. The run
