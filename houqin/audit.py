@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from houqin.models import AuditEvent
+from houqin.models import AuditEvent, Item
 
 
 def record(
@@ -33,6 +33,22 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_item(
+    session: Session, item: Item, *, actor: str, action: str, at: datetime, **details: Any
+) -> AuditEvent:
+    """An event about ``item``, filed under its school and plan run as well."""
+    return record(
+        session,
+        actor=actor,
+        action=action,
+        at=at,
+        school_id=item.school_id,
+        run_id=item.run_id,
+        item_id=item.id,
+        **details,
+    )
 
 
 def history(session: Session, *, item_id: int) -> list[AuditEvent]:

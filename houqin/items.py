@@ -228,14 +228,12 @@ def _tick_step(
         raise UserError(f"item {item.id} has {len(steps)} sub-steps; no step {step}")
     steps[step - 1].update(done=done, by=by.code, at=now.isoformat())
     _change(session, item, steps=steps)
-    audit.record(
+    audit.record_item(
         session,
+        item,
         actor=by.code,
         action="step.tick" if done else "step.untick",
         at=now,
-        school_id=item.school_id,
-        run_id=item.run_id,
-        item_id=item.id,
         step=step,
         title=steps[step - 1]["zh"],
     )
@@ -259,14 +257,12 @@ def untick(
         late=None,
         completed_announced_at=None,  # done again later: announced again
     )
-    audit.record(
+    audit.record_item(
         session,
+        item,
         actor=by.code,
         action="item.untick",
         at=now,
-        school_id=item.school_id,
-        run_id=item.run_id,
-        item_id=item.id,
     )
     return "open"
 
@@ -280,14 +276,12 @@ def reassign(
         raise UserError(f"{to.code!r} is not in the item's school")
     previous = item.owner.code
     _change(session, item, owner_id=to.id)
-    audit.record(
+    audit.record_item(
         session,
+        item,
         actor=by,
         action="item.reassign",
         at=now,
-        school_id=item.school_id,
-        run_id=item.run_id,
-        item_id=item.id,
         **{"from": previous, "to": to.code, "reason": reason},
     )
     return f"reassigned from {previous} to {to.code}"
@@ -299,14 +293,12 @@ def waive(session: Session, *, item: Item, by: str, now: datetime, reason: str) 
     if item.status != "open":
         raise UserError(f"item {item.id} is {item.status}; only open items can be waived")
     _change(session, item, status="waived", waive_reason=reason.strip(), completed_at=now)
-    audit.record(
+    audit.record_item(
         session,
+        item,
         actor=by,
         action="item.waive",
         at=now,
-        school_id=item.school_id,
-        run_id=item.run_id,
-        item_id=item.id,
         reason=reason.strip(),
     )
     return "waived"
@@ -392,14 +384,12 @@ def nudge_owner(session: Session, *, item: Item, by: Person, now: datetime, day:
             next_attempt_at=now,
         )
     )
-    audit.record(
+    audit.record_item(
         session,
+        item,
         actor=by.code,
         action="item.nudge",
         at=now,
-        school_id=item.school_id,
-        run_id=item.run_id,
-        item_id=item.id,
     )
     session.flush()
     return True

@@ -63,14 +63,12 @@ def join(
         item.due_at = planned.due_at
         item.due_provisional = planned.due_provisional
         item.revision += 1
-        audit.record(
+        audit.record_item(
             session,
+            item,
             actor=by,
             action="item.shared_deadline",
             at=now,
-            school_id=item.school_id,
-            run_id=item.run_id,
-            item_id=item.id,
             before=before.isoformat(),
             after=planned.due_at.isoformat(),
             plan_run=run.id,

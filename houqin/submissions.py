@@ -91,14 +91,12 @@ def keep_evidence(
     (reassigned, done, waived, link expired): the item stays as it is, nothing is lost, and the
     audit trail says why (``item.handover``). Returns the number of evidence rows."""
     kept = add_evidence(session, item, by, now, note=note, number=number, paths=photos)
-    audit.record(
+    audit.record_item(
         session,
+        item,
         actor=by.code,
         action="item.handover",
         at=now,
-        school_id=item.school_id,
-        run_id=item.run_id,
-        item_id=item.id,
         why=reason,
         reason=WHY.get(reason, reason),  # shown in the item's history
         client_id=client_id,
