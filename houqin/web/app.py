@@ -21,7 +21,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from calendars import CalendarBook
 from houqin.accounts import default_hasher
+from houqin.bilingual import Bilingual
 from houqin.db import make_engine
+from houqin.errors import SetupError, ValidationFailed
 from houqin.plan_specs import PlanTemplate
 from houqin.secret_key import signing_key
 from houqin.settings import Settings, get_settings
@@ -72,7 +74,17 @@ class Sources:
         stamp = calendars_stamp(self.settings)
         with self._lock:
             if self._book is None or stamp != self._stamp:
-                self._book = load_calendars(self.settings)
+                try:
+                    self._book = load_calendars(self.settings)
+                except ValidationFailed as exc:  # the page names each file, line and field
+                    listed = "；".join(str(p) for p in exc.problems)
+                    raise SetupError(
+                        Bilingual(
+                            f"校历文件有误，请改正后再试（未做任何更改）：{listed}",
+                            f"A calendar file has problems; mend it and try again "
+                            f"(nothing was changed): {listed}",
+                        )
+                    ) from exc
                 self._stamp = stamp
             return self._book
 

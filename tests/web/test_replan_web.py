@@ -121,6 +121,24 @@ def test_a_notice_entered_by_another_process_is_seen_by_the_running_web_ui_at_on
         assert warning in client.get("/replan").text
 
 
+def test_a_calendar_file_broken_on_disk_is_named_on_the_page_until_mended(
+    live: Live, gaokao: tuple[Path, int]
+) -> None:
+    directory, _ = gaokao
+    path = directory / "2026-2027.yaml"
+    good = path.read_text(encoding="utf-8")
+    with logged_in(live, "zhang") as client:
+        assert client.get("/replan").status_code == 200  # the calendars read and kept
+        path.write_text(good.replace("end: 2027-06-09}", "end: 2027-06-31}", 1), encoding="utf-8")
+        broken = client.get("/replan")
+        path.write_text(good, encoding="utf-8")
+        mended = client.get("/replan")
+    assert broken.status_code == 400
+    assert "校历文件有误" in broken.text
+    assert "2026-2027.yaml:37: exams.gaokao.end: 2027-06-31 is not a valid date" in broken.text
+    assert mended.status_code == 200
+
+
 def test_the_head_sees_the_items_a_longer_exam_will_add(
     live: Live, gaokao: tuple[Path, int]
 ) -> None:
