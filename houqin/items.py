@@ -130,22 +130,21 @@ def tick(
     late = now > item.due_at
     _change(session, item, status="done", completed_by_id=by.id, completed_at=now, late=late)
     add_evidence(session, item, by, now, note=note, number=number, paths=paths)
-    where = {"school_id": item.school_id, "run_id": item.run_id, "item_id": item.id}
     first = paths[0] if paths else None
-    audit.record(
+    audit.record_item(
         session,
+        item,
         actor=by.code,
         action="item.tick",
         at=now,
-        **where,
         late=late,
         note=note,
         number=number,
         photo=first,
     )
     if len(paths) > 1:  # the first photo is the tick's; the others are listed as added photos
-        audit.record(
-            session, actor=by.code, action="item.photos", at=now, **where, photos=paths[1:]
+        audit.record_item(
+            session, item, actor=by.code, action="item.photos", at=now, photos=paths[1:]
         )
     return "done (late)" if late else "done"
 
