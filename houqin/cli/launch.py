@@ -72,7 +72,7 @@ def launch(
         return
     where = c.orchestrator()
     if where.api_url and not needs_credentials():
-        _launch_recorded(c, where.api_url, template, school, period, by, today)
+        _launch_recorded(c, where, template, school, period, by, today)
         return
     from flows.launch_plan import run_launch_plan  # deliberate: imports Prefect, to run a flow
 
@@ -89,14 +89,21 @@ def launch(
 
 
 def _launch_recorded(
-    c: Ctx, api_url: str, template: str, school: str, period: str, by: str, today: datetime | None
+    c: Ctx,
+    where: Orchestrator,
+    template: str,
+    school: str,
+    period: str,
+    by: str,
+    today: datetime | None,
 ) -> None:
     """The launch done in this process and recorded on the server as a run of the
     ``launch-plan`` flow, without importing Prefect (flows/recorded_run.py says why)."""
+    assert where.api_url is not None  # the caller's condition
     plan = get_plan(c.settings, template)
     try:
         run = RecordedRun.start(
-            api_url,
+            where.api_url,
             flow="launch-plan",
             name=f"launch {template} · {school} · {period}",
             parameters={
@@ -110,7 +117,7 @@ def _launch_recorded(
         )
     except NotRecorded as exc:
         raise NotRecorded(f"{exc}; nothing launched") from exc
-    where = Orchestrator(api_url, "").describe(run.id)
+    recorded = where.describe(run.id)
     try:
         with c.unit() as s:
             result = launching.launch(
@@ -129,7 +136,7 @@ def _launch_recorded(
             run.fail(exc)
         except NotRecorded as lost:
             click.echo(f"houqin: {lost}", err=True)
-        click.echo(where, err=True)
+        click.echo(recorded, err=True)
         if isinstance(exc, UserError):
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""  # a database error's SQL follows
@@ -142,7 +149,7 @@ def _launch_recorded(
         run.complete(result.message)
     except NotRecorded as exc:  # the launch stands; only its record is incomplete
         click.echo(f"houqin: launched, but {exc}; the run may still show Running", err=True)
-    click.echo(where)
+    click.echo(recorded)
 
 
 def _launch_due(c: Ctx, by: str, show: bool, today: datetime | None) -> None:
